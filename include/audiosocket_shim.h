@@ -1,0 +1,55 @@
+/*
+ * The C side of the Asterisk boundary: one small wrapper for each Asterisk
+ * macro or inline helper the module needs, so that Rust calls plain functions
+ * with the same meaning the macros have in C. Implemented in src/shim/shim.c;
+ * bindgen reads this header (and the Asterisk headers it includes) to produce
+ * the raw bindings.
+ */
+#ifndef AUDIOSOCKET_SHIM_H
+#define AUDIOSOCKET_SHIM_H
+
+#include "asterisk.h"
+#include "asterisk/module.h"
+#include "asterisk/logger.h"
+#include "asterisk/astobj2.h"
+#include "asterisk/frame.h"
+#include "asterisk/format.h"
+#include "asterisk/format_cap.h"
+#include "asterisk/format_cache.h"
+#include "asterisk/channel.h"
+#include "asterisk/pbx.h"
+#include "asterisk/causes.h"
+
+/* ASTERISK_GPL_KEY, for ast_module_info.key. */
+extern const char ars_gpl_key[];
+
+/* ast_log() with a fixed format: the message is never read as a format. */
+void ars_log(int level, const char *file, int line, const char *func, const char *msg);
+/* ast_verb(): logs only when some console or log channel listens at that level. */
+void ars_verb(int level, const char *file, int line, const char *func, const char *msg);
+/* ast_debug(): logs only when "core set debug" reaches that level. */
+void ars_debug(int level, const char *file, int line, const char *func, const char *msg);
+int ars_debug_enabled(int level);
+
+/* ao2_ref(). Returns the count before the change. */
+int ars_ao2_ref(void *obj, int delta);
+/* ast_channel_lock() / ast_channel_unlock(). */
+void ars_channel_lock(struct ast_channel *chan);
+void ars_channel_unlock(struct ast_channel *chan);
+
+/* ast_format_cap_alloc() and ast_format_cap_append() with default framing. */
+struct ast_format_cap *ars_format_cap_alloc(void);
+int ars_format_cap_append(struct ast_format_cap *cap, struct ast_format *format);
+
+/* ast_channel_alloc() for an outgoing channel named exactly `name`; returned locked. */
+struct ast_channel *ars_channel_alloc(const struct ast_assigned_ids *assignedids,
+	const struct ast_channel *requestor, const char *name);
+
+/* ast_frfree(). */
+void ars_frfree(struct ast_frame *frame);
+
+/* ast_module_ref() / ast_module_unref(). */
+void ars_module_ref(struct ast_module *mod);
+void ars_module_unref(struct ast_module *mod);
+
+#endif

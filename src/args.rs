@@ -1,0 +1,221 @@
+//! The dialplan's words: `AudioSocket(uuid,host:port[,options])` and the
+//! dial string `AudioSocket/host:port/uuid[/options]`. Pure parsing, so every
+//! error message is tested here.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::protocol::Rate;
+use crate::session::{ServerAddr, SessionConfig};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallOptions {
+    /// `c(slinNN)`: the signed linear rate both ways.
+    pub rate: Option<Rate>,
+    /// `t(seconds)`: connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// `i(seconds)`: end the call after this long with no audio either way.
+    pub inactivity_timeout: Option<Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallArgs {
+    pub uuid: Uuid,
+    pub server: ServerAddr,
+    pub options: CallOptions,
+}
+
+impl CallArgs {
+    pub fn rate(&self) -> Rate {
+        self.options.rate.unwrap_or(Rate::Hz8000)
+    }
+
+    pub fn session_config(&self, label: &str) -> SessionConfig {
+        let mut c = SessionConfig::new(
+            *self.uuid.as_bytes(),
+            self.server.clone(),
+            self.rate(),
+            label,
+        );
+        if let Some(t) = self.options.connect_timeout {
+            c.connect_timeout = t;
+        }
+        c.inactivity_timeout = self.options.inactivity_timeout;
+        c
+    }
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("missing UUID".into());
+    }
+    Uuid::parse_str(s).map_err(|_| format!("malformed UUID '{s}'"))
+}
+
+fn parse_seconds(opt: char, v: &str, max: f64) -> Result<Duration, String> {
+    let secs: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("option {opt}({v}): '{v}' is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= max) {
+        return Err(format!(
+            "option {opt}({v}): must be more than 0 and at most {max} seconds"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses option letters, each optionally with a value in parentheses.
+pub fn parse_options(s: &str) -> Result<CallOptions, String> {
+    let mut opts = CallOptions::default();
+    let mut chars = s.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            continue;
+        }
+        let mut value = None;
+        if chars.peek() == Some(&'(') {
+            chars.next();
+            let mut v = String::new();
+            loop {
+                match chars.next() {
+                    Some(')') => break,
+                    Some(ch) => v.push(ch),
+                    None => return Err(format!("option {c}({v}: missing ')'")),
+                }
+            }
+            value = Some(v);
+        }
+        let need =
+            |v: Option<String>| v.ok_or_else(|| format!("option {c} needs a value in parentheses"));
+        match c {
+            'c' => {
+                let v = need(value)?;
+                opts.rate = Some(Rate::from_format_name(&v).ok_or_else(|| {
+                    format!(
+                        "codec '{v}' in c({v}) is not signed linear \
+                         (use slin, slin12, slin16, slin24, slin32, slin44, slin48, slin96 or slin192)"
+                    )
+                })?);
+            }
+            't' => opts.connect_timeout = Some(parse_seconds('t', &need(value)?, 300.0)?),
+            'i' => opts.inactivity_timeout = Some(parse_seconds('i', &need(value)?, 86400.0)?),
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    Ok(opts)
+}
+
+/// `uuid,host:port[,options]`, the application's arguments.
+pub fn parse_app_args(data: &str) -> Result<CallArgs, String> {
+    if data.trim().is_empty() {
+        return Err("no arguments (expected uuid,host:port[,options])".into());
+    }
+    let mut parts = data.splitn(3, ',');
+    let uuid = parse_uuid(parts.next().unwrap_or(""))?;
+    let server = ServerAddr::parse(parts.next().unwrap_or(""))?;
+    let options = parse_options(parts.next().unwrap_or(""))?;
+    Ok(CallArgs {
+        uuid,
+        server,
+        options,
+    })
+}
+
+/// `host:port/uuid[/options]`, what follows `AudioSocket/` in a dial string.
+pub fn parse_dial_string(addr: &str) -> Result<CallArgs, String> {
+    let parts: Vec<&str> = addr.split('/').collect();
+    if parts.len() > 3 {
+        return Err(format!(
+            "too many '/' parts in '{addr}' (expected host:port/uuid[/options])"
+        ));
+    }
+    let server = ServerAddr::parse(parts[0])?;
+    let uuid = parse_uuid(parts.get(1).copied().unwrap_or(""))?;
+    let options = parse_options(parts.get(2).copied().unwrap_or(""))?;
+    Ok(CallArgs {
+        uuid,
+        server,
+        options,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const U: &str = "4ac0f7c4-5d2a-4c8e-9a43-2f1f4e6c9b10";
+
+    #[test]
+    fn application_arguments() {
+        let a = parse_app_args(&format!("{U},127.0.0.1:9092")).unwrap();
+        assert_eq!(a.uuid.to_string(), U);
+        assert_eq!(a.server.port, 9092);
+        assert_eq!(a.rate(), Rate::Hz8000);
+        assert_eq!(a.options, CallOptions::default());
+
+        let a = parse_app_args(&format!("{U},[::1]:9092,c(slin16)t(0.5)i(30)")).unwrap();
+        assert_eq!(a.server.host, "::1");
+        assert_eq!(a.rate(), Rate::Hz16000);
+        assert_eq!(a.options.connect_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(a.options.inactivity_timeout, Some(Duration::from_secs(30)));
+        let c = a.session_config("chan");
+        assert_eq!(c.connect_timeout, Duration::from_millis(500));
+        assert_eq!(c.uuid, *a.uuid.as_bytes());
+    }
+
+    #[test]
+    fn application_errors_name_the_bad_argument() {
+        let cases = [
+            ("", "no arguments"),
+            (",127.0.0.1:9092", "missing UUID"),
+            ("not-a-uuid,127.0.0.1:9092", "malformed UUID 'not-a-uuid'"),
+            (&format!("{U}"), "no server"),
+            (&format!("{U},127.0.0.1"), "has no port"),
+            (&format!("{U},host:99999"), "not a port number"),
+            (&format!("{U},host:80,x"), "unknown option 'x'"),
+            (&format!("{U},host:80,c(ulaw)"), "codec 'ulaw'"),
+            (&format!("{U},host:80,c"), "needs a value"),
+            (&format!("{U},host:80,t(abc)"), "not a number"),
+            (&format!("{U},host:80,t(0)"), "more than 0"),
+            (&format!("{U},host:80,c(slin16"), "missing ')'"),
+        ];
+        for (input, want) in cases {
+            let e = parse_app_args(input).unwrap_err();
+            assert!(e.contains(want), "{input:?}: got {e:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn dial_strings() {
+        let a = parse_dial_string(&format!("127.0.0.1:9092/{U}")).unwrap();
+        assert_eq!(a.rate(), Rate::Hz8000);
+        let a = parse_dial_string(&format!("[::1]:9092/{U}/c(slin48)")).unwrap();
+        assert_eq!(a.rate(), Rate::Hz48000);
+        assert_eq!(a.server.host, "::1");
+        let a = parse_dial_string(&format!("example.org:1/{}", U.replace('-', ""))).unwrap();
+        assert_eq!(a.uuid.to_string(), U);
+    }
+
+    #[test]
+    fn dial_string_errors_name_the_bad_part() {
+        let cases = [
+            ("", "no server"),
+            (&format!("/{U}"), "no server"),
+            (&format!(":9092/{U}"), "no host"),
+            (&format!("host/{U}"), "has no port"),
+            ("host:9092", "missing UUID"),
+            ("host:9092/", "missing UUID"),
+            ("host:9092/zzz", "malformed UUID 'zzz'"),
+            (&format!("host:9092/{U}/q"), "unknown option 'q'"),
+            (&format!("host:9092/{U}/c(g722)"), "codec 'g722'"),
+            (&format!("host:9092/{U}/c(slin)/x"), "too many"),
+        ];
+        for (input, want) in cases {
+            let e = parse_dial_string(input).unwrap_err();
+            assert!(e.contains(want), "{input:?}: got {e:?}, want {want:?}");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! A thin handle on an Asterisk channel that the caller holds a reference to
+//! (the channel a callback or application was given).
+
+use std::ffi::{c_void, CStr, CString};
+use std::os::fd::RawFd;
+use std::ptr::NonNull;
+
+use super::format::{Format, FormatRef};
+use super::frame::{FramePtr, ReadFrame};
+use super::sys;
+
+#[derive(Clone, Copy)]
+pub struct Channel(NonNull<sys::ast_channel>);
+
+/// What woke [`Channel::wait`].
+pub enum Woken {
+    Channel,
+    /// One of the descriptors, or the timeout.
+    Other,
+}
+
+fn cstring(s: &str) -> CString {
+    CString::new(s.replace('\0', "")).unwrap_or_default()
+}
+
+fn from_c(p: *const std::ffi::c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: Asterisk returns NUL-terminated strings that stay valid
+        // while the channel lives; we copy at once.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+impl Channel {
+    /// # Safety
+    /// `ptr` must be null or a channel that stays live for as long as the
+    /// returned handle is used (for example, the channel of the callback
+    /// that received it, for the duration of that callback).
+    pub unsafe fn from_ptr(ptr: *mut sys::ast_channel) -> Option<Channel> {
+        NonNull::new(ptr).map(Channel)
+    }
+
+    pub fn as_ptr(self) -> *mut sys::ast_channel {
+        self.0.as_ptr()
+    }
+
+    pub fn name(self) -> String {
+        // SAFETY: self is a live channel (constructor contract).
+        from_c(unsafe { sys::ast_channel_name(self.as_ptr()) })
+    }
+
+    pub fn set_var(self, name: &str, value: &str) {
+        let (name, value) = (cstring(name), cstring(value));
+        // SAFETY: live channel and valid C strings; Asterisk copies both.
+        unsafe { sys::pbx_builtin_setvar_helper(self.as_ptr(), name.as_ptr(), value.as_ptr()) };
+    }
+
+    pub fn read_format(self) -> FormatRef {
+        // SAFETY: live channel; the result is borrowed, so bump takes our own reference.
+        unsafe { FormatRef::bump(sys::ast_channel_readformat(self.as_ptr())) }
+    }
+
+    pub fn write_format(self) -> FormatRef {
+        // SAFETY: as for read_format.
+        unsafe { FormatRef::bump(sys::ast_channel_writeformat(self.as_ptr())) }
+    }
+
+    /// Sets the read format (translating as needed); false on failure.
+    pub fn set_read_format(self, format: *mut sys::ast_format) -> bool {
+        // SAFETY: live channel; format is a live format we hold or from the cache.
+        !format.is_null() && unsafe { sys::ast_set_read_format(self.as_ptr(), format) } == 0
+    }
+
+    pub fn set_write_format(self, format: *mut sys::ast_format) -> bool {
+        // SAFETY: as for set_read_format.
+        !format.is_null() && unsafe { sys::ast_set_write_format(self.as_ptr(), format) } == 0
+    }
+
+    /// Waits up to `ms` (-1: forever) for the channel or one of `fds`.
+    pub fn wait(self, fds: &[RawFd], ms: i32) -> Woken {
+        let mut chan = self.as_ptr();
+        let mut fds: Vec<i32> = fds.to_vec();
+        let mut outfd: i32 = -1;
+        let mut ms = ms;
+        // SAFETY: chan points to one live channel, fds to fds.len() ints,
+        // outfd and ms to valid ints; exception may be null.
+        let winner = unsafe {
+            sys::ast_waitfor_nandfds(
+                &mut chan,
+                1,
+                fds.as_mut_ptr(),
+                fds.len() as i32,
+                std::ptr::null_mut(),
+                &mut outfd,
+                &mut ms,
+            )
+        };
+        if winner.is_null() {
+            Woken::Other
+        } else {
+            Woken::Channel
+        }
+    }
+
+    /// Reads the next frame; None means the channel hung up.
+    pub fn read(self) -> Option<ReadFrame> {
+        // SAFETY: live channel, read from its own thread; we own the result.
+        unsafe { ReadFrame::from_read(sys::ast_read(self.as_ptr())) }
+    }
+
+    /// Writes a frame; false when Asterisk refused it.
+    pub fn write(self, frame: FramePtr) -> bool {
+        // SAFETY: live channel; frame points to a valid frame that outlives
+        // the call (ast_write copies what it keeps).
+        unsafe { sys::ast_write(self.as_ptr(), frame.0) == 0 }
+    }
+
+    pub fn digit_begin(self, digit: u8) {
+        // SAFETY: live channel.
+        unsafe { sys::ast_senddigit_begin(self.as_ptr(), digit as _) };
+    }
+
+    pub fn digit_end(self, digit: u8, ms: u32) {
+        // SAFETY: live channel.
+        unsafe { sys::ast_senddigit_end(self.as_ptr(), digit as _, ms) };
+    }
+
+    pub fn hangupcause_set(self, cause: i32) {
+        // SAFETY: live channel.
+        unsafe { sys::ast_channel_hangupcause_set(self.as_ptr(), cause) };
+    }
+
+    pub fn tech_pvt(self) -> *mut c_void {
+        // SAFETY: live channel.
+        unsafe { sys::ast_channel_tech_pvt(self.as_ptr()) }
+    }
+
+    pub fn set_tech_pvt(self, pvt: *mut c_void) {
+        // SAFETY: live channel; the pvt's owner is the channel driver.
+        unsafe { sys::ast_channel_tech_pvt_set(self.as_ptr(), pvt) };
+    }
+
+    pub fn set_fd(self, which: i32, fd: RawFd) {
+        // SAFETY: live channel; fd stays open while it is set (the driver
+        // clears it before closing).
+        unsafe { sys::ast_channel_set_fd(self.as_ptr(), which, fd) };
+    }
+
+    /// Makes `format` the channel's only native format and its read and write formats.
+    pub fn set_native_format(self, caps: &super::format::Caps, format: Format) {
+        // SAFETY: live channel, being set up under its lock by the requester;
+        // Asterisk takes its own references to caps and format.
+        unsafe {
+            sys::ast_channel_nativeformats_set(self.as_ptr(), caps.as_ptr());
+            sys::ast_channel_set_writeformat(self.as_ptr(), format.as_ptr());
+            sys::ast_channel_set_rawwriteformat(self.as_ptr(), format.as_ptr());
+            sys::ast_channel_set_readformat(self.as_ptr(), format.as_ptr());
+            sys::ast_channel_set_rawreadformat(self.as_ptr(), format.as_ptr());
+        }
+    }
+
+    pub fn set_tech(self, tech: *const sys::ast_channel_tech) {
+        // SAFETY: live channel; tech is registered and outlives the channel
+        // (unload refuses while channels exist).
+        unsafe { sys::ast_channel_tech_set(self.as_ptr(), tech) };
+    }
+
+    pub fn unlock(self) {
+        // SAFETY: the caller holds the channel's lock (ast_channel_alloc
+        // returns the channel locked).
+        unsafe { sys::ars_channel_unlock(self.as_ptr()) };
+    }
+}

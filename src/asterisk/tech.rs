@@ -1,0 +1,339 @@
+//! Channel technology registration: a Rust [`Technology`] behind guarded C
+//! entry points, with its per-channel state owned through `tech_pvt`.
+
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use std::ptr;
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Mutex;
+
+use super::channel::Channel;
+use super::format::{Caps, Format};
+use super::frame::{null_frame, FrameKind, FramePtr};
+use super::guard::guard;
+use super::module::ModuleRef;
+use super::sys;
+use crate::protocol::Rate;
+
+/// A frame a technology hands back from `read`, valid until its next read.
+pub enum ReadResult {
+    Frame(FramePtr),
+    /// Nothing to report this time.
+    Nothing,
+    /// Hang the channel up with this cause.
+    Hangup(i32),
+}
+
+/// A new channel's particulars, from the technology's `request`.
+pub struct NewChannel<P> {
+    pub name: String,
+    pub format: Format,
+    pub pvt: P,
+}
+
+/// The per-channel state's wrapper: keeps the module loaded while it lives.
+struct PvtBox<P> {
+    pvt: P,
+    _module: ModuleRef,
+}
+
+pub trait Technology: 'static {
+    type Pvt: Send;
+    const TYPE: &'static CStr;
+    const DESCRIPTION: &'static CStr;
+
+    /// Parses the dial string and prepares a channel; Err gives the log
+    /// line and the hangup cause.
+    fn request(
+        addr: &str,
+        requestor: Option<Channel>,
+    ) -> Result<NewChannel<Self::Pvt>, (String, i32)>;
+    /// The channel exists (unlocked); set variables and the like.
+    fn created(chan: Channel, pvt: &mut Self::Pvt);
+    fn call(chan: Channel, pvt: &mut Self::Pvt) -> Result<(), String>;
+    fn read(chan: Channel, pvt: &mut Self::Pvt) -> ReadResult;
+    fn write(chan: Channel, pvt: &mut Self::Pvt, frame: FrameKind<'_>);
+    fn digit_end(chan: Channel, pvt: &mut Self::Pvt, digit: u8);
+    /// The channel is going away; the state is dropped after this.
+    fn hangup(chan: Channel, pvt: &mut Self::Pvt);
+}
+
+fn pvt_of<'a, T: Technology>(chan: Channel) -> Option<&'a mut T::Pvt> {
+    let p = chan.tech_pvt() as *mut PvtBox<T::Pvt>;
+    // SAFETY: tech_pvt is either null or the PvtBox we leaked in request,
+    // and Asterisk serialises a channel's callbacks under its lock.
+    unsafe { p.as_mut() }.map(|b| &mut b.pvt)
+}
+
+unsafe extern "C" fn requester<T: Technology>(
+    _type: *const c_char,
+    _cap: *mut sys::ast_format_cap,
+    assignedids: *const sys::ast_assigned_ids,
+    requestor: *const sys::ast_channel,
+    addr: *const c_char,
+    cause: *mut c_int,
+) -> *mut sys::ast_channel {
+    let addr = if addr.is_null() {
+        String::new()
+    } else {
+        // SAFETY: Asterisk passes a NUL-terminated dial string.
+        unsafe { CStr::from_ptr(addr) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    let set_cause = |c: i32| {
+        if !cause.is_null() {
+            // SAFETY: cause points to Asterisk's int for the result.
+            unsafe { *cause = c };
+        }
+    };
+    let what = || format!("{}/{addr}", T::TYPE.to_string_lossy());
+    guard(what, ptr::null_mut(), || {
+        // SAFETY: the requestor, when given, is live for this call.
+        let requestor_chan = unsafe { Channel::from_ptr(requestor as *mut _) };
+        let new = match T::request(&addr, requestor_chan) {
+            Ok(n) => n,
+            Err((msg, c)) => {
+                super::logger::ast_log!(crate::session::Level::Error, "{msg}");
+                set_cause(c);
+                return ptr::null_mut();
+            }
+        };
+        let Some(caps) = Caps::with(new.format) else {
+            set_cause(sys::AST_CAUSE_FAILURE as i32);
+            return ptr::null_mut();
+        };
+        let name = std::ffi::CString::new(new.name.replace('\0', "")).unwrap_or_default();
+        // SAFETY: assignedids and requestor come straight from Asterisk
+        // (either may be null); name is a valid C string.
+        let raw = unsafe { sys::ars_channel_alloc(assignedids, requestor, name.as_ptr()) };
+        // SAFETY: a non-null result is a new live channel, returned locked.
+        let Some(chan) = (unsafe { Channel::from_ptr(raw) }) else {
+            set_cause(sys::AST_CAUSE_FAILURE as i32);
+            return ptr::null_mut();
+        };
+        chan.set_tech(tech_ptr());
+        chan.set_native_format(&caps, new.format);
+        let boxed = Box::new(PvtBox {
+            pvt: new.pvt,
+            _module: ModuleRef::take(),
+        });
+        chan.set_tech_pvt(Box::into_raw(boxed).cast());
+        chan.unlock();
+        if let Some(pvt) = pvt_of::<T>(chan) {
+            T::created(chan, pvt);
+        }
+        raw
+    })
+}
+
+unsafe extern "C" fn call<T: Technology>(
+    chan: *mut sys::ast_channel,
+    _addr: *const c_char,
+    _timeout: c_int,
+) -> c_int {
+    // SAFETY: Asterisk passes the live channel being called.
+    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
+        return -1;
+    };
+    guard(
+        || chan.name(),
+        -1,
+        || match pvt_of::<T>(chan) {
+            Some(pvt) => match T::call(chan, pvt) {
+                Ok(()) => 0,
+                Err(msg) => {
+                    super::logger::ast_log!(crate::session::Level::Error, "{}: {msg}", chan.name());
+                    -1
+                }
+            },
+            None => -1,
+        },
+    )
+}
+
+unsafe extern "C" fn hangup<T: Technology>(chan: *mut sys::ast_channel) -> c_int {
+    // SAFETY: Asterisk passes the live channel being hung up.
+    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
+        return -1;
+    };
+    guard(
+        || chan.name(),
+        -1,
+        || {
+            let p = chan.tech_pvt() as *mut PvtBox<T::Pvt>;
+            chan.set_tech_pvt(ptr::null_mut());
+            if !p.is_null() {
+                // SAFETY: p is the PvtBox leaked in requester; tech_pvt no longer
+                // points to it, so this is the only owner.
+                let mut boxed = unsafe { Box::from_raw(p) };
+                T::hangup(chan, &mut boxed.pvt);
+                drop(boxed);
+            }
+            0
+        },
+    )
+}
+
+unsafe extern "C" fn read<T: Technology>(chan: *mut sys::ast_channel) -> *mut sys::ast_frame {
+    // SAFETY: Asterisk passes the live channel it reads from.
+    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
+        return ptr::null_mut();
+    };
+    let hangup_on_panic = ptr::null_mut();
+    guard(
+        || chan.name(),
+        hangup_on_panic,
+        || {
+            let Some(pvt) = pvt_of::<T>(chan) else {
+                return null_frame();
+            };
+            match T::read(chan, pvt) {
+                ReadResult::Frame(f) => f.0,
+                ReadResult::Nothing => null_frame(),
+                ReadResult::Hangup(cause) => {
+                    chan.hangupcause_set(cause);
+                    ptr::null_mut()
+                }
+            }
+        },
+    )
+}
+
+unsafe extern "C" fn write<T: Technology>(
+    chan: *mut sys::ast_channel,
+    frame: *mut sys::ast_frame,
+) -> c_int {
+    // SAFETY: Asterisk passes the live channel and a frame valid for the call.
+    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
+        return -1;
+    };
+    guard(
+        || chan.name(),
+        -1,
+        || {
+            let Some(pvt) = pvt_of::<T>(chan) else {
+                return 0;
+            };
+            if let Some(kind) = super::frame::borrowed_kind(frame) {
+                T::write(chan, pvt, kind);
+            }
+            0
+        },
+    )
+}
+
+unsafe extern "C" fn digit_begin(_chan: *mut sys::ast_channel, _digit: c_char) -> c_int {
+    // The digit goes out whole at its end; nothing to do at the start.
+    0
+}
+
+unsafe extern "C" fn digit_end<T: Technology>(
+    chan: *mut sys::ast_channel,
+    digit: c_char,
+    _ms: c_uint,
+) -> c_int {
+    // SAFETY: Asterisk passes the live channel.
+    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
+        return -1;
+    };
+    guard(
+        || chan.name(),
+        -1,
+        || {
+            if let Some(pvt) = pvt_of::<T>(chan) {
+                T::digit_end(chan, pvt, digit as u8);
+            }
+            0
+        },
+    )
+}
+
+unsafe extern "C" fn indicate(
+    _chan: *mut sys::ast_channel,
+    _condition: c_int,
+    _data: *const c_void,
+    _len: usize,
+) -> c_int {
+    // No in-band signalling to a server: -1 lets Asterisk play tones itself.
+    -1
+}
+
+unsafe extern "C" fn fixup(_old: *mut sys::ast_channel, _new: *mut sys::ast_channel) -> c_int {
+    // The state does not point back at the channel, so nothing moves.
+    0
+}
+
+struct Registered {
+    tech: *mut sys::ast_channel_tech,
+    _caps: Caps,
+}
+
+// SAFETY: the registration is only touched under REGISTERED's lock, from
+// load and unload; the tech itself is immutable once registered.
+unsafe impl Send for Registered {}
+
+// std's mutex: see session::registry for why not parking_lot on Asterisk threads.
+static REGISTERED: Mutex<Option<Registered>> = Mutex::new(None);
+static TECH: AtomicPtr<sys::ast_channel_tech> = AtomicPtr::new(ptr::null_mut());
+
+fn tech_ptr() -> *const sys::ast_channel_tech {
+    TECH.load(Ordering::Acquire)
+}
+
+/// Whether some module already registered a technology of this name.
+pub fn exists(name: &CStr) -> bool {
+    // SAFETY: valid C string; the result is only compared to null.
+    !unsafe { sys::ast_get_channel_tech(name.as_ptr()) }.is_null()
+}
+
+pub fn register<T: Technology>() -> bool {
+    // Capabilities: every slin rate, so any c() choice is acceptable.
+    let Some(caps) = Caps::with(Format::slin(Rate::Hz8000)) else {
+        return false;
+    };
+    for r in &Rate::ALL[1..] {
+        caps.append(Format::slin(*r));
+    }
+    let tech = Box::new(sys::ast_channel_tech {
+        type_: T::TYPE.as_ptr(),
+        description: T::DESCRIPTION.as_ptr(),
+        capabilities: caps.as_ptr(),
+        requester: Some(requester::<T>),
+        send_digit_begin: Some(digit_begin),
+        send_digit_end: Some(digit_end::<T>),
+        call: Some(call::<T>),
+        hangup: Some(hangup::<T>),
+        read: Some(read::<T>),
+        write: Some(write::<T>),
+        indicate: Some(indicate),
+        fixup: Some(fixup),
+        // SAFETY: every other member is an optional callback or a plain
+        // integer, for which zero means "not provided".
+        ..unsafe { std::mem::zeroed() }
+    });
+    let tech = Box::into_raw(tech);
+    // SAFETY: tech is a fully initialised technology that stays allocated
+    // until unregister.
+    if unsafe { sys::ast_channel_register(tech) } != 0 {
+        // SAFETY: registration failed, so we still own tech alone.
+        drop(unsafe { Box::from_raw(tech) });
+        return false;
+    }
+    TECH.store(tech, Ordering::Release);
+    *REGISTERED.lock().unwrap_or_else(|e| e.into_inner()) = Some(Registered { tech, _caps: caps });
+    true
+}
+
+pub fn unregister() {
+    let taken = REGISTERED.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(r) = taken {
+        TECH.store(ptr::null_mut(), Ordering::Release);
+        // SAFETY: r.tech was registered by us; after unregistering, no new
+        // channel uses it and unload is refused while channels exist.
+        unsafe {
+            sys::ast_channel_unregister(r.tech);
+            drop(Box::from_raw(r.tech));
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The `AudioSocket/host:port/uuid[/options]` channel driver: a channel whose
+//! far end is an AudioSocket server, dialled like any other endpoint.
+
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::args::{parse_dial_string, CallArgs};
+use crate::asterisk::cause;
+use crate::asterisk::channel::Channel;
+use crate::asterisk::format::Format;
+use crate::asterisk::frame::{FrameKind, OutFrame};
+use crate::asterisk::logger::{ast_log, AsteriskLog};
+use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
+use crate::session::{EndReason, Event, Level, Session};
+use crate::status::{ERROR_CODE_VAR, STATUS_VAR};
+
+/// How long a DTMF digit from the server lasts on the channel.
+const DIGIT_MS: i64 = 100;
+
+pub struct AudioSocketTech;
+
+/// One AudioSocket channel's state.
+pub struct Pvt {
+    args: CallArgs,
+    format: Format,
+    session: Option<Session>,
+    out: OutFrame,
+    warned_format: bool,
+}
+
+// SAFETY: Format is a pointer to an immutable, process-lifetime format
+// object, and the frame buffer is only touched by whichever thread Asterisk
+// lets run the channel's callbacks (under the channel lock).
+unsafe impl Send for Pvt {}
+
+static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+impl Technology for AudioSocketTech {
+    type Pvt = Pvt;
+    const TYPE: &'static CStr = c"AudioSocket";
+    const DESCRIPTION: &'static CStr = c"AudioSocket channel driver (chan_audiosocket_rs): \
+        Dial(AudioSocket/host:port/uuid[/c(codec)t(seconds)i(seconds)])";
+
+    fn request(addr: &str, _requestor: Option<Channel>) -> Result<NewChannel<Pvt>, (String, i32)> {
+        let args = parse_dial_string(addr).map_err(|e| {
+            (
+                format!("AudioSocket/{addr}: {e} (expected AudioSocket/host:port/uuid[/options])"),
+                cause::INVALID_NUMBER_FORMAT,
+            )
+        })?;
+        let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+        Ok(NewChannel {
+            name: format!("AudioSocket/{}-{seq:08x}", args.server),
+            format: Format::slin(args.rate()),
+            pvt: Pvt {
+                format: Format::slin(args.rate()),
+                args,
+                session: None,
+                out: OutFrame::default(),
+                warned_format: false,
+            },
+        })
+    }
+
+    fn created(chan: Channel, pvt: &mut Pvt) {
+        chan.set_var("AUDIOSOCKET_UUID", &pvt.args.uuid.to_string());
+        chan.set_var("AUDIOSOCKET_SERVICE", &pvt.args.server.to_string());
+    }
+
+    fn call(chan: Channel, pvt: &mut Pvt) -> Result<(), String> {
+        let name = chan.name();
+        let session = Session::start(pvt.args.session_config(&name), Arc::new(AsteriskLog))
+            .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
+        let [wake, timer] = session.wait_fds();
+        chan.set_fd(0, wake);
+        chan.set_fd(1, timer);
+        pvt.session = Some(session);
+        Ok(())
+    }
+
+    fn read(chan: Channel, pvt: &mut Pvt) -> ReadResult {
+        let Some(session) = pvt.session.as_mut() else {
+            return ReadResult::Nothing;
+        };
+        match session.next_event(Instant::now()) {
+            None => ReadResult::Nothing,
+            Some(Event::Connected) => {
+                ast_log!(
+                    Level::Verbose(3),
+                    "{}: AudioSocket connected to {}",
+                    chan.name(),
+                    pvt.args.server
+                );
+                ReadResult::Frame(pvt.out.answer())
+            }
+            Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),
+            Some(Event::Dtmf(d)) => ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT_MS)),
+            Some(Event::Ended(end)) => {
+                let name = chan.name();
+                chan.set_var(STATUS_VAR, end.status());
+                chan.set_var(ERROR_CODE_VAR, end.error_code().as_deref().unwrap_or(""));
+                let server = &pvt.args.server;
+                let cause = match &end {
+                    EndReason::ServerHangup => {
+                        ast_log!(
+                            Level::Verbose(3),
+                            "{name}: AudioSocket server {server} hung up"
+                        );
+                        cause::NORMAL_CLEARING
+                    }
+                    EndReason::ConnectFailed(_) => {
+                        ast_log!(Level::Error, "{name}: AudioSocket server {server}: {end}");
+                        cause::DESTINATION_OUT_OF_ORDER
+                    }
+                    _ => {
+                        ast_log!(Level::Error, "{name}: AudioSocket server {server}: {end}");
+                        cause::FAILURE
+                    }
+                };
+                ReadResult::Hangup(cause)
+            }
+        }
+    }
+
+    fn write(chan: Channel, pvt: &mut Pvt, frame: FrameKind<'_>) {
+        let Some(session) = pvt.session.as_mut() else {
+            return;
+        };
+        if let FrameKind::Voice { format, data } = frame {
+            if pvt.format.same_as(format) {
+                session.send_audio(data);
+            } else if !pvt.warned_format {
+                pvt.warned_format = true;
+                ast_log!(
+                    Level::Warning,
+                    "{}: AudioSocket channel was given audio that is not {}; skipped",
+                    chan.name(),
+                    pvt.args.rate().format_name()
+                );
+            }
+        }
+    }
+
+    fn digit_end(_chan: Channel, pvt: &mut Pvt, digit: u8) {
+        if let Some(session) = pvt.session.as_mut() {
+            session.send_dtmf(digit);
+        }
+    }
+
+    fn hangup(chan: Channel, pvt: &mut Pvt) {
+        chan.set_fd(0, -1);
+        chan.set_fd(1, -1);
+        // Dropping the session stops its I/O thread, which closes the socket.
+        pvt.session = None;
+    }
+}

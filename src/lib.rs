@@ -1,0 +1,28 @@
+//! AudioSocket for Asterisk: the `AudioSocket()` dialplan application and the
+//! `AudioSocket/` channel driver, bridging a call's signed linear audio and
+//! DTMF to a TCP server with one I/O thread per call.
+//!
+//! Layers, from the wire up:
+//! - [`protocol`]: the AudioSocket wire format (pure Rust);
+//! - [`session`]: one call's I/O thread, queues and pacing (pure Rust);
+//! - `asterisk`: the raw bindings and thin safe wrappers over Asterisk;
+//! - `app` and `channel_driver`: the two features, on top;
+//! - `module`: the entry points Asterisk's loader calls.
+//!
+//! Unit tests build the pure layers only: the Asterisk layers need symbols
+//! that exist only inside a running Asterisk.
+
+pub mod args;
+pub mod protocol;
+pub mod session;
+
+#[cfg(not(test))]
+mod app;
+#[cfg(not(test))]
+mod asterisk;
+#[cfg(not(test))]
+mod channel_driver;
+#[cfg(not(test))]
+mod module;
+#[cfg(not(test))]
+mod status;

@@ -1,0 +1,70 @@
+//! The module's entry points: what `module load` and `module unload` do.
+
+use crate::app::AudioSocketApp;
+use crate::asterisk::application::{self, Application};
+use crate::asterisk::logger::ast_log;
+use crate::asterisk::module::asterisk_module;
+use crate::asterisk::tech::{self, Technology};
+use crate::channel_driver::AudioSocketTech;
+use crate::session::{registry, Level};
+
+asterisk_module!(
+    name: c"chan_audiosocket_rs",
+    description: c"AudioSocket application and channel driver (Rust)",
+    load: load,
+    unload: unload,
+);
+
+fn load() -> bool {
+    let app_taken = application::exists(AudioSocketApp::NAME);
+    let tech_taken = tech::exists(AudioSocketTech::TYPE);
+    if app_taken || tech_taken {
+        ast_log!(
+            Level::Error,
+            "chan_audiosocket_rs: the AudioSocket {} already registered, most likely by Asterisk's \
+             built-in modules; add 'noload => app_audiosocket.so' and 'noload => chan_audiosocket.so' \
+             to modules.conf (or unload them) and load chan_audiosocket_rs.so again",
+            match (app_taken, tech_taken) {
+                (true, true) => "application and channel type are",
+                (true, false) => "application is",
+                _ => "channel type is",
+            }
+        );
+        return false;
+    }
+    if !application::register::<AudioSocketApp>() {
+        ast_log!(
+            Level::Error,
+            "chan_audiosocket_rs: cannot register the AudioSocket application"
+        );
+        return false;
+    }
+    if !tech::register::<AudioSocketTech>() {
+        application::unregister::<AudioSocketApp>();
+        ast_log!(
+            Level::Error,
+            "chan_audiosocket_rs: cannot register the AudioSocket channel type"
+        );
+        return false;
+    }
+    true
+}
+
+fn unload() -> bool {
+    let live = registry::live();
+    if live > 0 {
+        ast_log!(
+            Level::Warning,
+            "chan_audiosocket_rs: {live} AudioSocket session(s) still running; not unloading"
+        );
+        return false;
+    }
+    application::unregister::<AudioSocketApp>();
+    tech::unregister();
+    // Every I/O thread has finished its work; join them so none is still
+    // returning through this module's code when Asterisk unmaps it.
+    while !registry::join_all_if_idle() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    true
+}

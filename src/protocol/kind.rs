@@ -1,0 +1,133 @@
+use std::time::Duration;
+
+pub const KIND_HANGUP: u8 = 0x00;
+pub const KIND_UUID: u8 = 0x01;
+pub const KIND_DTMF: u8 = 0x03;
+pub const KIND_ERROR: u8 = 0xff;
+
+/// Whether `b` is a DTMF digit the protocol allows: `0-9`, `*`, `#`, `A-D`.
+pub fn is_dtmf_digit(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'*' | b'#' | b'A'..=b'D')
+}
+
+/// The sample rates of signed linear audio, one message kind each (0x10..0x18).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rate {
+    Hz8000,
+    Hz12000,
+    Hz16000,
+    Hz24000,
+    Hz32000,
+    Hz44100,
+    Hz48000,
+    Hz96000,
+    Hz192000,
+}
+
+impl Rate {
+    pub const ALL: [Rate; 9] = [
+        Rate::Hz8000,
+        Rate::Hz12000,
+        Rate::Hz16000,
+        Rate::Hz24000,
+        Rate::Hz32000,
+        Rate::Hz44100,
+        Rate::Hz48000,
+        Rate::Hz96000,
+        Rate::Hz192000,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn hz(self) -> u32 {
+        [
+            8000, 12000, 16000, 24000, 32000, 44100, 48000, 96000, 192000,
+        ][self.index()]
+    }
+
+    /// The message kind that carries audio at this rate.
+    pub fn kind(self) -> u8 {
+        0x10 + self.index() as u8
+    }
+
+    pub fn from_kind(kind: u8) -> Option<Rate> {
+        Rate::ALL.get(kind.checked_sub(0x10)? as usize).copied()
+    }
+
+    /// Asterisk's name for the signed linear format at this rate.
+    pub fn format_name(self) -> &'static str {
+        [
+            "slin", "slin12", "slin16", "slin24", "slin32", "slin44", "slin48", "slin96", "slin192",
+        ][self.index()]
+    }
+
+    pub fn from_format_name(name: &str) -> Option<Rate> {
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("slin8") {
+            return Some(Rate::Hz8000);
+        }
+        Rate::ALL
+            .into_iter()
+            .find(|r| r.format_name().eq_ignore_ascii_case(name))
+    }
+
+    pub fn from_hz(hz: u32) -> Option<Rate> {
+        Rate::ALL.into_iter().find(|r| r.hz() == hz)
+    }
+
+    /// Samples in one 20 ms frame.
+    pub fn frame_samples(self) -> usize {
+        self.hz() as usize / 50
+    }
+
+    /// Payload bytes in one 20 ms frame.
+    pub fn frame_bytes(self) -> usize {
+        self.frame_samples() * 2
+    }
+
+    /// How long `samples` samples play at this rate.
+    pub fn duration_of(self, samples: usize) -> Duration {
+        Duration::from_nanos(samples as u64 * 1_000_000_000 / self.hz() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_names_round_trip() {
+        for (i, r) in Rate::ALL.into_iter().enumerate() {
+            assert_eq!(r.kind(), 0x10 + i as u8);
+            assert_eq!(Rate::from_kind(r.kind()), Some(r));
+            assert_eq!(Rate::from_format_name(r.format_name()), Some(r));
+            assert_eq!(Rate::from_hz(r.hz()), Some(r));
+        }
+        assert_eq!(Rate::from_kind(0x0f), None);
+        assert_eq!(Rate::from_kind(0x19), None);
+        assert_eq!(Rate::from_kind(0x00), None);
+        assert_eq!(Rate::from_format_name("ulaw"), None);
+        assert_eq!(Rate::from_format_name("SLIN16"), Some(Rate::Hz16000));
+    }
+
+    #[test]
+    fn frame_sizes_match_the_protocol_text() {
+        assert_eq!(Rate::Hz8000.frame_bytes(), 320);
+        assert_eq!(Rate::Hz16000.frame_bytes(), 640);
+        assert_eq!(Rate::Hz48000.frame_bytes(), 1920);
+        assert_eq!(Rate::Hz44100.frame_samples(), 882);
+        assert_eq!(Rate::Hz8000.duration_of(160), Duration::from_millis(20));
+    }
+
+    #[test]
+    fn dtmf_digits() {
+        for b in b"0123456789*#ABCD" {
+            assert!(is_dtmf_digit(*b));
+        }
+        for b in b"abcdE ,\0\xff" {
+            assert!(!is_dtmf_digit(*b));
+        }
+    }
+}

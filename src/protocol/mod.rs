@@ -1,0 +1,18 @@
+//! The AudioSocket wire protocol: message kinds, encoding and a streaming
+//! decoder. Pure Rust with no Asterisk types, so it is tested and fuzzed alone.
+//!
+//! Every message is a one-byte kind, a big-endian 16-bit payload length and
+//! the payload. Audio payloads are little-endian signed 16-bit samples.
+
+mod decode;
+mod encode;
+mod kind;
+
+pub use decode::{Decoder, Message};
+pub use encode::{encode_audio, encode_dtmf, encode_hangup, encode_uuid};
+pub use kind::{is_dtmf_digit, Rate, KIND_DTMF, KIND_ERROR, KIND_HANGUP, KIND_UUID};
+
+/// Bytes in a message header: kind and payload length.
+pub const HEADER_LEN: usize = 3;
+/// The largest payload a length field can announce.
+pub const MAX_PAYLOAD: usize = u16::MAX as usize;

@@ -1,0 +1,145 @@
+//! The two kinds of file descriptor a session waits on: an eventfd that one
+//! thread signals to wake the other, and a timerfd that paces playout.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Reads and discards whatever count the descriptor holds.
+fn drain(fd: RawFd) {
+    let mut buf = [0u8; 8];
+    // SAFETY: fd is an open non-blocking eventfd or timerfd owned by the
+    // caller, and buf is a valid 8-byte buffer, the size both kinds return.
+    unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+}
+
+/// A non-blocking eventfd: `signal` makes it readable until `drain`.
+pub(crate) struct EventFd(OwnedFd);
+
+impl EventFd {
+    pub fn new() -> io::Result<EventFd> {
+        // SAFETY: eventfd has no pointer arguments; a non-negative result is
+        // a new descriptor that nothing else owns.
+        let fd = check(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
+        // SAFETY: fd was just returned by eventfd and is owned by no one else.
+        Ok(EventFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    pub fn signal(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a valid u64 to our own open eventfd.
+        // A full counter (EAGAIN) already means "readable", so the result
+        // needs no handling.
+        unsafe { libc::write(self.0.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    pub fn drain(&self) {
+        drain(self.0.as_raw_fd());
+    }
+}
+
+impl AsRawFd for EventFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// A non-blocking monotonic timerfd, armed for one expiry at a time.
+pub(crate) struct TimerFd(OwnedFd);
+
+impl TimerFd {
+    pub fn new() -> io::Result<TimerFd> {
+        // SAFETY: timerfd_create has no pointer arguments; a non-negative
+        // result is a new descriptor that nothing else owns.
+        let fd = check(unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        })?;
+        // SAFETY: fd was just returned by timerfd_create and is owned by no one else.
+        Ok(TimerFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    fn set(&self, after: Option<Duration>) {
+        let value = match after {
+            // A zero it_value disarms, so "now" is one nanosecond.
+            Some(d) => libc::timespec {
+                tv_sec: d.as_secs() as libc::time_t,
+                tv_nsec: d.subsec_nanos().max(u32::from(d.as_secs() == 0)) as libc::c_long,
+            },
+            None => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+        };
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: value,
+        };
+        // SAFETY: spec is a valid itimerspec, the old-value pointer may be
+        // null, and the descriptor is our own open timerfd.
+        unsafe { libc::timerfd_settime(self.0.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+    }
+
+    /// Expire once, `after` from now; re-arming replaces the previous expiry.
+    pub fn arm(&self, after: Duration) {
+        self.set(Some(after));
+    }
+
+    pub fn disarm(&self) {
+        self.set(None);
+    }
+
+    pub fn drain(&self) {
+        drain(self.0.as_raw_fd());
+    }
+}
+
+impl AsRawFd for TimerFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// poll(2) on a few descriptors; `timeout` None waits forever. Returns the
+/// revents of each, in order. EINTR counts as "nothing ready".
+pub(crate) fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<()> {
+    let ms = match timeout {
+        None => -1,
+        // Round up so a wait never ends just before its deadline.
+        Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int,
+    };
+    // SAFETY: fds is a valid mutable slice of pollfd for the whole call and
+    // its length is passed alongside.
+    let ret = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    if ret < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+        for f in fds.iter_mut() {
+            f.revents = 0;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}

@@ -1,0 +1,226 @@
+//! The channel thread's side of a session.
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError, TrySendError};
+
+use super::config::SessionConfig;
+use super::end::EndReason;
+use super::fd::{EventFd, TimerFd};
+use super::io_thread::IoThread;
+use super::log::{Level, Log};
+use super::pacer::Pacer;
+use super::registry;
+use super::stats::{Stats, StatsSnapshot};
+use crate::protocol::{encode_audio, encode_dtmf, is_dtmf_digit, Rate};
+use crate::slog;
+
+/// Server audio ready to play: little-endian samples at the session's rate.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AudioFrame {
+    pub pcm: Vec<u8>,
+}
+
+impl AudioFrame {
+    pub fn samples(&self) -> usize {
+        self.pcm.len() / 2
+    }
+}
+
+/// What the server side has for the channel, in the order it happened.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    Connected,
+    Audio(AudioFrame),
+    Dtmf(u8),
+    Ended(EndReason),
+}
+
+/// State both threads touch.
+pub(crate) struct Shared {
+    pub stop: AtomicBool,
+    /// The I/O thread is waiting for room in the playout queue.
+    pub io_wants_room: AtomicBool,
+    pub io_wake: EventFd,
+    pub chan_wake: EventFd,
+    pub stats: Stats,
+}
+
+/// One call's session, owned by the channel thread. Dropping it stops the
+/// I/O thread, which closes the socket.
+pub struct Session {
+    shared: Arc<Shared>,
+    events: Receiver<Event>,
+    uplink: Sender<Vec<u8>>,
+    head: Option<Event>,
+    pacer: Pacer,
+    timer: TimerFd,
+    rate: Rate,
+    connected: bool,
+    ended: bool,
+    log: Arc<dyn Log>,
+    label: String,
+    logged_drop: bool,
+}
+
+impl Session {
+    /// Starts the session's I/O thread, which resolves and connects at once.
+    pub fn start(config: SessionConfig, log: Arc<dyn Log>) -> io::Result<Session> {
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            io_wants_room: AtomicBool::new(false),
+            io_wake: EventFd::new()?,
+            chan_wake: EventFd::new()?,
+            stats: Stats::default(),
+        });
+        // Room for the playout buffer's frames plus the events around them.
+        let (event_tx, events) = bounded(SessionConfig::frames_in(config.playout_buffer) + 4);
+        let (uplink, uplink_rx) = bounded(SessionConfig::frames_in(config.uplink_buffer));
+        let timer = TimerFd::new()?;
+        let session = Session {
+            shared: shared.clone(),
+            events,
+            uplink,
+            head: None,
+            pacer: Pacer::default(),
+            timer,
+            rate: config.rate,
+            connected: false,
+            ended: false,
+            log: log.clone(),
+            label: config.label.clone(),
+            logged_drop: false,
+        };
+        let name = format!("audiosock {}", config.server.port);
+        let io = IoThread::new(config, shared, event_tx, uplink_rx, log);
+        registry::spawn(&name, move || io.run())?;
+        Ok(session)
+    }
+
+    /// The descriptors to wait on: readable when [`Session::next_event`] may
+    /// have something (an event arrived, or a paced frame is due).
+    pub fn wait_fds(&self) -> [RawFd; 2] {
+        [self.shared.chan_wake.as_raw_fd(), self.timer.as_raw_fd()]
+    }
+
+    pub fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// Queues channel audio (little-endian samples at the session's rate)
+    /// for the server. Never blocks: before the connection is up it is
+    /// ignored, and when the server is not keeping up it is dropped and counted.
+    pub fn send_audio(&mut self, pcm: &[u8]) {
+        if !self.connected || self.ended || pcm.is_empty() {
+            return;
+        }
+        let mut msg = Vec::with_capacity(pcm.len() + 3);
+        encode_audio(&mut msg, self.rate, pcm);
+        self.send(msg);
+    }
+
+    /// Queues a DTMF digit for the server; anything but `0-9*#A-D` is ignored.
+    pub fn send_dtmf(&mut self, digit: u8) {
+        let digit = digit.to_ascii_uppercase();
+        if !self.connected || self.ended || !is_dtmf_digit(digit) {
+            return;
+        }
+        let mut msg = Vec::with_capacity(4);
+        encode_dtmf(&mut msg, digit);
+        self.send(msg);
+    }
+
+    fn send(&mut self, msg: Vec<u8>) {
+        match self.uplink.try_send(msg) {
+            Ok(()) => self.shared.io_wake.signal(),
+            Err(TrySendError::Full(_)) => {
+                Stats::add(&self.shared.stats.dropped_up, 1);
+                if !self.logged_drop {
+                    self.logged_drop = true;
+                    slog!(
+                        self.log,
+                        Level::Warning,
+                        "{}: AudioSocket server is not reading; dropping channel audio \
+                         (counted in 'audiosocket show sessions')",
+                        self.label
+                    );
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// The next event if one is ready now. Audio frames come out at
+    /// real-time pace: when the next one is not yet due this returns None
+    /// and arms the timer among [`Session::wait_fds`] for when it is.
+    pub fn next_event(&mut self, now: Instant) -> Option<Event> {
+        self.shared.chan_wake.drain();
+        self.timer.drain();
+        if self.ended {
+            return None;
+        }
+        if self.head.is_none() {
+            self.head = match self.events.try_recv() {
+                Ok(ev) => Some(ev),
+                Err(TryRecvError::Empty) => {
+                    self.timer.disarm();
+                    return None;
+                }
+                Err(TryRecvError::Disconnected) => Some(Event::Ended(EndReason::Internal(
+                    "the session's I/O thread stopped".into(),
+                ))),
+            };
+            if self.shared.io_wants_room.swap(false, Ordering::AcqRel) {
+                self.shared.io_wake.signal();
+            }
+        }
+        if let Some(Event::Audio(frame)) = &self.head {
+            if let Some(at) = self.pacer.wait_until(now) {
+                self.timer.arm(at - now);
+                return None;
+            }
+            let length = self.rate.duration_of(frame.samples());
+            self.pacer.played(now, length);
+        }
+        let ev = self.head.take()?;
+        match &ev {
+            Event::Connected => self.connected = true,
+            Event::Ended(_) => self.ended = true,
+            Event::Audio(f) => {
+                Stats::add(&self.shared.stats.frames_down, 1);
+                Stats::add(&self.shared.stats.bytes_down, f.pcm.len() as u64);
+            }
+            Event::Dtmf(_) => {}
+        }
+        if !self.ended && !self.events.is_empty() {
+            // More may be ready: make the wait return so the caller asks again.
+            self.shared.chan_wake.signal();
+        }
+        Some(ev)
+    }
+
+    /// Milliseconds of server audio waiting to be played.
+    pub fn buffered(&self) -> Duration {
+        let frames = self.events.len() + usize::from(self.head.is_some());
+        self.rate.duration_of(frames * self.rate.frame_samples())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.io_wake.signal();
+    }
+}

@@ -1,0 +1,375 @@
+//! The per-call I/O thread: connects, sends the UUID, then moves bytes both
+//! ways with poll(2) on a non-blocking socket until either side ends.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
+
+use super::assembler::Assembler;
+use super::config::SessionConfig;
+use super::connect::{connect, ConnectError};
+use super::end::EndReason;
+use super::fd::{poll, pollfd};
+use super::handle::{AudioFrame, Event, Shared};
+use super::log::{Level, Log};
+use super::stats::Stats;
+use crate::protocol::{encode_hangup, encode_uuid, is_dtmf_digit, Decoder, Message};
+use crate::slog;
+
+/// Bytes of channel audio held for the socket before the uplink queue is
+/// left to fill (and then drop): about half a second at 8 kHz.
+const OUT_HIGH_WATER: usize = 8 * 1024;
+
+/// Kinds of bad input from a server, each logged once per call.
+#[derive(Clone, Copy)]
+enum Complaint {
+    UnknownKind = 1,
+    UuidFromServer = 2,
+    EmptyAudio = 4,
+    WrongRate = 8,
+    BadDtmf = 16,
+}
+
+pub(crate) struct IoThread {
+    config: SessionConfig,
+    shared: Arc<Shared>,
+    events: Sender<Event>,
+    uplink: Receiver<Vec<u8>>,
+    log: Arc<dyn Log>,
+    /// Events decoded but not yet accepted by the playout queue.
+    pending: VecDeque<Event>,
+    assembler: Assembler,
+    out: Vec<u8>,
+    out_pos: usize,
+    complained: u32,
+    last_activity: Instant,
+}
+
+impl IoThread {
+    pub fn new(
+        config: SessionConfig,
+        shared: Arc<Shared>,
+        events: Sender<Event>,
+        uplink: Receiver<Vec<u8>>,
+        log: Arc<dyn Log>,
+    ) -> Self {
+        let frame_bytes = config.rate.frame_bytes();
+        IoThread {
+            config,
+            shared,
+            events,
+            uplink,
+            log,
+            pending: VecDeque::new(),
+            assembler: Assembler::new(frame_bytes),
+            out: Vec::new(),
+            out_pos: 0,
+            complained: 0,
+            last_activity: Instant::now(),
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.shared.stop.load(Ordering::Acquire)
+    }
+
+    pub fn run(mut self) {
+        let stream = {
+            let shared = self.shared.clone();
+            let is_stopped = move || shared.stop.load(Ordering::Acquire);
+            connect(
+                &self.config.server,
+                self.config.connect_timeout,
+                &self.shared.io_wake,
+                &is_stopped,
+            )
+        };
+        let end = match stream {
+            Ok(stream) => {
+                slog!(
+                    self.log,
+                    Level::Verbose(3),
+                    "{}: connected to AudioSocket server {}",
+                    self.config.label,
+                    self.config.server
+                );
+                self.stream(stream)
+            }
+            Err(ConnectError::Aborted) => return,
+            Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
+        };
+        if end != EndReason::ChannelHangup {
+            self.pending.push_back(Event::Ended(end));
+            self.deliver_all();
+        }
+    }
+
+    fn stream(&mut self, mut stream: TcpStream) -> EndReason {
+        encode_uuid(&mut self.out, &self.config.uuid);
+        self.pending.push_back(Event::Connected);
+        self.last_activity = Instant::now();
+        let mut decoder = Decoder::new();
+        loop {
+            if self.stopped() {
+                // Polite last word; the close follows when the stream drops.
+                let mut bye = Vec::new();
+                encode_hangup(&mut bye);
+                let _ = stream.write(&bye);
+                return EndReason::ChannelHangup;
+            }
+            self.take_uplink();
+            if let Err(e) = self.write_out(&mut stream) {
+                return EndReason::NetworkError(format!("writing to the server: {e}"));
+            }
+            self.flush_pending();
+            let reading = self.pending.is_empty();
+            let mut sock_events = 0;
+            if reading {
+                sock_events |= libc::POLLIN;
+            }
+            if self.out_pos < self.out.len() {
+                sock_events |= libc::POLLOUT;
+            }
+            let timeout = self
+                .config
+                .inactivity_timeout
+                .map(|t| (self.last_activity + t).saturating_duration_since(Instant::now()));
+            let mut fds = [
+                pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN),
+                pollfd(stream.as_raw_fd(), sock_events),
+            ];
+            if let Err(e) = poll(&mut fds, timeout) {
+                return EndReason::Internal(format!("poll: {e}"));
+            }
+            if fds[0].revents != 0 {
+                self.shared.io_wake.drain();
+            }
+            let sock = fds[1].revents;
+            if reading && sock & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+                if let Some(end) = self.read_in(&mut stream, &mut decoder) {
+                    return end;
+                }
+            } else if sock & libc::POLLERR != 0 {
+                let e = stream.take_error().ok().flatten();
+                return EndReason::NetworkError(format!(
+                    "socket error: {}",
+                    e.map_or_else(|| "unknown".to_string(), |e| e.to_string())
+                ));
+            }
+            if let Some(t) = self.config.inactivity_timeout {
+                if self.last_activity.elapsed() >= t {
+                    return EndReason::Timeout;
+                }
+            }
+        }
+    }
+
+    /// Moves queued channel audio into the socket buffer, up to a bound.
+    fn take_uplink(&mut self) {
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        while self.out.len() - self.out_pos < OUT_HIGH_WATER {
+            match self.uplink.try_recv() {
+                Ok(msg) => {
+                    Stats::add(&self.shared.stats.frames_up, 1);
+                    Stats::add(&self.shared.stats.bytes_up, msg.len() as u64);
+                    self.last_activity = Instant::now();
+                    if self.out.is_empty() {
+                        self.out = msg;
+                    } else {
+                        self.out.extend_from_slice(&msg);
+                    }
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+    }
+
+    fn write_out(&mut self, stream: &mut TcpStream) -> io::Result<()> {
+        while self.out_pos < self.out.len() {
+            match stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads what the socket has, until it would block or the playout queue
+    /// is full. Returns how the call ends, if it does.
+    fn read_in(&mut self, stream: &mut TcpStream, decoder: &mut Decoder) -> Option<EndReason> {
+        loop {
+            match stream.read(decoder.spare()) {
+                Ok(0) => {
+                    self.flush_audio();
+                    return Some(if decoder.buffered() > 0 {
+                        EndReason::ProtocolError(format!(
+                            "the server closed the connection in the middle of a message \
+                             ({} bytes of it received)",
+                            decoder.buffered()
+                        ))
+                    } else {
+                        EndReason::ServerHangup
+                    });
+                }
+                Ok(n) => {
+                    decoder.filled(n);
+                    self.last_activity = Instant::now();
+                    while let Some(msg) = decoder.next_message() {
+                        if let Some(end) = self.handle(msg) {
+                            return Some(end);
+                        }
+                    }
+                    self.flush_pending();
+                    if !self.pending.is_empty() {
+                        // Playout queue full: leave the rest in the socket.
+                        return None;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Nothing more for now: let the tail of this burst play.
+                    self.flush_audio();
+                    self.flush_pending();
+                    return None;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.flush_audio();
+                    return Some(EndReason::NetworkError(format!(
+                        "reading from the server: {e}"
+                    )));
+                }
+            }
+        }
+    }
+
+    fn complain(&mut self, what: Complaint, msg: impl FnOnce() -> String) {
+        Stats::add(&self.shared.stats.protocol_errors, 1);
+        if self.complained & what as u32 == 0 {
+            self.complained |= what as u32;
+            slog!(
+                self.log,
+                Level::Warning,
+                "{}: AudioSocket server {} sent {}; skipped (further such messages on this call are not logged)",
+                self.config.label,
+                self.config.server,
+                msg()
+            );
+        }
+    }
+
+    fn handle(&mut self, msg: Message<'_>) -> Option<EndReason> {
+        match msg {
+            Message::Hangup => {
+                self.flush_audio();
+                return Some(EndReason::ServerHangup);
+            }
+            Message::Audio(rate, payload) if rate == self.config.rate => {
+                if payload.is_empty() {
+                    self.complain(Complaint::EmptyAudio, || "an empty audio message".into());
+                } else {
+                    let pending = &mut self.pending;
+                    self.assembler.push(payload, |pcm| {
+                        pending.push_back(Event::Audio(AudioFrame { pcm }))
+                    });
+                }
+            }
+            Message::Audio(rate, _) => {
+                let call = self.config.rate.hz();
+                self.complain(Complaint::WrongRate, || {
+                    format!("{} Hz audio on a {call} Hz call", rate.hz())
+                });
+            }
+            Message::Dtmf(&[d]) if is_dtmf_digit(d.to_ascii_uppercase()) => {
+                self.flush_audio();
+                self.pending.push_back(Event::Dtmf(d.to_ascii_uppercase()));
+            }
+            Message::Dtmf(p) => {
+                self.complain(Complaint::BadDtmf, || {
+                    format!("a DTMF message that is not one digit ({p:02x?})")
+                });
+            }
+            Message::Uuid(_) => {
+                self.complain(Complaint::UuidFromServer, || "a UUID message".into());
+            }
+            Message::Error(code) => {
+                self.flush_audio();
+                return Some(EndReason::ServerError(code.to_vec()));
+            }
+            Message::Unknown(kind, _) => {
+                self.complain(Complaint::UnknownKind, || {
+                    format!("unknown message kind 0x{kind:02x}")
+                });
+            }
+        }
+        None
+    }
+
+    fn flush_audio(&mut self) {
+        if let Some(pcm) = self.assembler.flush() {
+            self.pending.push_back(Event::Audio(AudioFrame { pcm }));
+        }
+    }
+
+    /// Hands pending events to the channel thread while the queue has room.
+    fn flush_pending(&mut self) {
+        let mut sent = false;
+        while let Some(ev) = self.pending.pop_front() {
+            match self.events.try_send(ev) {
+                Ok(()) => sent = true,
+                Err(TrySendError::Full(ev)) => {
+                    self.pending.push_front(ev);
+                    self.shared.io_wants_room.store(true, Ordering::Release);
+                    // The channel thread may have made room just before the
+                    // flag was set; try once more so no wake-up is missed.
+                    if let Some(ev) = self.pending.pop_front() {
+                        match self.events.try_send(ev) {
+                            Ok(()) => {
+                                sent = true;
+                                self.shared.io_wants_room.store(false, Ordering::Release);
+                                continue;
+                            }
+                            Err(TrySendError::Full(ev) | TrySendError::Disconnected(ev)) => {
+                                self.pending.push_front(ev)
+                            }
+                        }
+                    }
+                    break;
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    self.pending.clear();
+                    break;
+                }
+            }
+        }
+        if sent {
+            self.shared.chan_wake.signal();
+        }
+    }
+
+    /// After the call has ended from the server's side: hand over what is
+    /// left (buffered audio plays out before the end), unless the channel
+    /// goes first.
+    fn deliver_all(&mut self) {
+        loop {
+            self.flush_pending();
+            if self.pending.is_empty() || self.stopped() {
+                return;
+            }
+            let mut fds = [pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN)];
+            let _ = poll(&mut fds, Some(Duration::from_millis(500)));
+            self.shared.io_wake.drain();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Every I/O thread the module started, so that unloading can wait for them:
+//! Asterisk must not unmap the module while one of its threads still runs.
+//!
+//! Threads are started with pthread_create rather than std::thread::spawn,
+//! and the lists here use std's futex mutex rather than parking_lot's: both
+//! std's spawn (its spawn-hook list) and parking_lot's contended path keep
+//! thread-local state with a destructor on the *calling* thread. Called from
+//! an Asterisk thread, that destructor, which lives in this module, makes
+//! glibc keep the module mapped after `module unload`, and the next
+//! `module load` then fails because the module never registers again.
+
+use std::ffi::c_void;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static THREADS: Mutex<Vec<libc::pthread_t>> = Mutex::new(Vec::new());
+
+type Body = Box<dyn FnOnce() + Send + 'static>;
+
+extern "C" fn trampoline(arg: *mut c_void) -> *mut c_void {
+    // SAFETY: arg is the Box<Body> leaked by spawn for this thread alone.
+    let body = unsafe { Box::from_raw(arg as *mut Body) };
+    // A panic must not unwind out of an extern "C" function.
+    let _ = catch_unwind(AssertUnwindSafe(*body));
+    LIVE.fetch_sub(1, Ordering::AcqRel);
+    std::ptr::null_mut()
+}
+
+/// Starts a registered thread named `name` (cut to the kernel's 15 bytes).
+pub(crate) fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> io::Result<()> {
+    let body: Box<Body> = Box::new(Box::new(body));
+    let arg = Box::into_raw(body) as *mut c_void;
+    LIVE.fetch_add(1, Ordering::AcqRel);
+    let mut threads = THREADS.lock().unwrap_or_else(|e| e.into_inner());
+    reap(&mut threads);
+    // SAFETY: pthread_attr_t and pthread_t are plain data initialised by
+    // the calls below before use.
+    let mut attr: libc::pthread_attr_t = unsafe { std::mem::zeroed() };
+    let mut tid: libc::pthread_t = 0;
+    // SAFETY: attr is valid for init/setstacksize/destroy; trampoline has
+    // the signature pthread expects and takes ownership of arg.
+    let rc = unsafe {
+        libc::pthread_attr_init(&mut attr);
+        libc::pthread_attr_setstacksize(&mut attr, 256 * 1024);
+        let rc = libc::pthread_create(&mut tid, &attr, trampoline, arg);
+        libc::pthread_attr_destroy(&mut attr);
+        rc
+    };
+    if rc != 0 {
+        LIVE.fetch_sub(1, Ordering::AcqRel);
+        // SAFETY: the thread was not created, so arg is still ours alone.
+        drop(unsafe { Box::from_raw(arg as *mut Body) });
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    let mut short = name.as_bytes().to_vec();
+    short.truncate(15);
+    short.retain(|b| *b != 0);
+    short.push(0);
+    // SAFETY: tid is a live thread we created; short is NUL-terminated.
+    unsafe { libc::pthread_setname_np(tid, short.as_ptr().cast()) };
+    threads.push(tid);
+    Ok(())
+}
+
+/// Joins threads that have finished, so their handles do not pile up.
+fn reap(threads: &mut Vec<libc::pthread_t>) {
+    threads.retain(|tid| {
+        // SAFETY: tid is a joinable thread we created and have not joined;
+        // a non-blocking join either reaps it (0) or leaves it (EBUSY).
+        let rc = unsafe { libc::pthread_tryjoin_np(*tid, std::ptr::null_mut()) };
+        rc != 0
+    });
+}
+
+/// Threads that have not finished their work yet.
+pub fn live() -> usize {
+    LIVE.load(Ordering::Acquire)
+}
+
+/// When no thread is live, joins them all (so none is still returning
+/// through module code) and returns true; otherwise returns false at once.
+pub fn join_all_if_idle() -> bool {
+    let mut threads = THREADS.lock().unwrap_or_else(|e| e.into_inner());
+    if live() > 0 {
+        return false;
+    }
+    for tid in threads.drain(..) {
+        // SAFETY: tid is a joinable thread we created and have not joined;
+        // it has finished its body, so the join returns promptly.
+        unsafe { libc::pthread_join(tid, std::ptr::null_mut()) };
+    }
+    true
+}

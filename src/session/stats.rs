@@ -1,0 +1,39 @@
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Counters both threads update; read at any time for the CLI and logs.
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub frames_up: AtomicU64,
+    pub bytes_up: AtomicU64,
+    pub dropped_up: AtomicU64,
+    pub frames_down: AtomicU64,
+    pub bytes_down: AtomicU64,
+    pub protocol_errors: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub frames_up: u64,
+    pub bytes_up: u64,
+    pub dropped_up: u64,
+    pub frames_down: u64,
+    pub bytes_down: u64,
+    pub protocol_errors: u64,
+}
+
+impl Stats {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            frames_up: self.frames_up.load(Relaxed),
+            bytes_up: self.bytes_up.load(Relaxed),
+            dropped_up: self.dropped_up.load(Relaxed),
+            frames_down: self.frames_down.load(Relaxed),
+            bytes_down: self.bytes_down.load(Relaxed),
+            protocol_errors: self.protocol_errors.load(Relaxed),
+        }
+    }
+}

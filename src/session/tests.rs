@@ -1,0 +1,438 @@
+//! Session tests over real loopback TCP: a small scripted server on one
+//! side, the channel side driven from the test thread on the other.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::protocol::{encode_audio, Rate};
+
+#[derive(Default)]
+struct Captured(Mutex<Vec<(Level, String)>>);
+
+impl Log for Captured {
+    fn log(&self, level: Level, _f: &'static str, _l: u32, _fn: &'static str, msg: &str) {
+        self.0.lock().unwrap().push((level, msg.to_string()));
+    }
+}
+
+impl Captured {
+    fn warnings(&self) -> Vec<String> {
+        let v = self.0.lock().unwrap();
+        v.iter()
+            .filter(|(l, _)| *l == Level::Warning)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+}
+
+const UUID: [u8; 16] = *b"0123456789abcdef";
+
+fn listener() -> (TcpListener, ServerAddr) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    (
+        l,
+        ServerAddr {
+            host: "127.0.0.1".into(),
+            port,
+        },
+    )
+}
+
+fn start(server: ServerAddr, rate: Rate) -> (Session, Arc<Captured>) {
+    let log = Arc::new(Captured::default());
+    let mut cfg = SessionConfig::new(UUID, server, rate, "Test/chan");
+    cfg.connect_timeout = Duration::from_secs(2);
+    (Session::start(cfg, log.clone()).unwrap(), log)
+}
+
+/// Reads one message from the server's side of the socket.
+fn read_msg(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut h = [0u8; 3];
+    s.read_exact(&mut h).ok()?;
+    let mut p = vec![0u8; u16::from_be_bytes([h[1], h[2]]) as usize];
+    s.read_exact(&mut p).ok()?;
+    Some((h[0], p))
+}
+
+/// Runs the channel side as the channel thread would: waits on the
+/// session's descriptors and collects events with their arrival times,
+/// until the session ends or `limit` passes.
+fn pump(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
+    let deadline = Instant::now() + limit;
+    let mut out = Vec::new();
+    loop {
+        while let Some(ev) = session.next_event(Instant::now()) {
+            let ended = matches!(ev, Event::Ended(_));
+            out.push((Instant::now(), ev));
+            if ended {
+                return out;
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return out;
+        }
+        let mut fds: Vec<libc::pollfd> = session
+            .wait_fds()
+            .iter()
+            .map(|fd| fd::pollfd(*fd, libc::POLLIN))
+            .collect();
+        fd::poll(&mut fds, Some(deadline - now)).unwrap();
+    }
+}
+
+fn audio_bytes(events: &[(Instant, Event)]) -> Vec<u8> {
+    events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Audio(f) => Some(f.pcm.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn ending(events: &[(Instant, Event)]) -> Option<&EndReason> {
+    match events.last() {
+        Some((_, Event::Ended(r))) => Some(r),
+        _ => None,
+    }
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn uuid_goes_first_then_channel_audio_and_dtmf() {
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    assert_eq!(read_msg(&mut peer), Some((0x01, UUID.to_vec())));
+    let ev = pump(&mut s, Duration::from_secs(2));
+    assert!(matches!(ev.first(), Some((_, Event::Connected))));
+    s.send_audio(&[1u8; 320]);
+    s.send_dtmf(b'7');
+    s.send_dtmf(b'x'); // not a digit: never sent
+    s.send_audio(&[2u8; 320]);
+    assert_eq!(read_msg(&mut peer), Some((0x10, vec![1; 320])));
+    assert_eq!(read_msg(&mut peer), Some((0x03, b"7".to_vec())));
+    assert_eq!(read_msg(&mut peer), Some((0x10, vec![2; 320])));
+    drop(s);
+    // The channel hung up: a hangup message, then the close.
+    assert_eq!(read_msg(&mut peer), Some((0x00, vec![])));
+    assert_eq!(read_msg(&mut peer), None);
+}
+
+#[test]
+fn a_burst_is_played_whole_in_order_at_real_time_pace() {
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    // Three seconds of audio at once in odd-sized payloads, then hang up.
+    let pcm = pattern(48_000);
+    let mut wire = Vec::new();
+    for chunk in pcm.chunks(1001) {
+        wire.push(0x10);
+        wire.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+        wire.extend_from_slice(chunk);
+    }
+    wire.extend_from_slice(&[0, 0, 0]);
+    let writer = std::thread::spawn(move || {
+        peer.write_all(&wire).unwrap();
+        peer
+    });
+    let ev = pump(&mut s, Duration::from_secs(10));
+    let _peer = writer.join().unwrap();
+    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup));
+    assert_eq!(audio_bytes(&ev), pcm, "every byte, in order");
+    let audio: Vec<Instant> = ev
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::Audio(_)))
+        .map(|(t, _)| *t)
+        .collect();
+    let spread = *audio.last().unwrap() - audio[0];
+    // 150 frames of 20 ms: the last leaves 2.98 s after the first.
+    assert!(
+        spread >= Duration::from_millis(2900),
+        "played in {spread:?}"
+    );
+    assert!(
+        spread <= Duration::from_millis(3500),
+        "played in {spread:?}"
+    );
+}
+
+#[test]
+fn a_full_playout_buffer_pushes_back_on_the_server_without_loss() {
+    let (l, addr) = listener();
+    let log = Arc::new(Captured::default());
+    let mut cfg = SessionConfig::new(UUID, addr, Rate::Hz8000, "Test/chan");
+    cfg.playout_buffer = Duration::from_millis(200);
+    let mut s = Session::start(cfg, log).unwrap();
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    // Far more than the socket buffers (loopback autotunes to megabytes)
+    // and the 200 ms queue can hold: twenty minutes of audio.
+    let pcm = pattern(8_000 * 2 * 60 * 20);
+    let mut wire = Vec::new();
+    encode_audio(&mut wire, Rate::Hz8000, &pcm);
+    peer.set_nonblocking(true).unwrap();
+    let mut written = 0;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_millis(500) {
+        match peer.write(&wire[written..]) {
+            Ok(n) => written += n,
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    // The server could not push the minute through: TCP held it back.
+    assert!(
+        written < wire.len() / 2,
+        "wrote {written} of {}",
+        wire.len()
+    );
+    assert!(
+        s.buffered() <= Duration::from_millis(400),
+        "{:?}",
+        s.buffered()
+    );
+    // Drain a second of playout; all of it is the start of the stream.
+    let ev = pump(&mut s, Duration::from_millis(1000));
+    let got = audio_bytes(&ev);
+    assert!(got.len() >= 8_000, "{}", got.len());
+    assert_eq!(&got[..], &pcm[..got.len()]);
+}
+
+#[test]
+fn server_dtmf_is_delivered_in_order_with_audio() {
+    let (l, addr) = listener();
+    let (mut s, log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let mut wire = Vec::new();
+    encode_audio(&mut wire, Rate::Hz8000, &[5u8; 320]);
+    wire.extend_from_slice(&[0x03, 0, 1, b'4', 0x03, 0, 1, b'#']);
+    wire.extend_from_slice(&[0x03, 0, 2, b'1', b'2']); // not one digit
+    wire.extend_from_slice(&[0x03, 0, 1, b'Z']); // not a digit
+    encode_audio(&mut wire, Rate::Hz8000, &[6u8; 320]);
+    wire.extend_from_slice(&[0, 0, 0]);
+    peer.write_all(&wire).unwrap();
+    let ev: Vec<Event> = pump(&mut s, Duration::from_secs(3))
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(
+        ev,
+        vec![
+            Event::Connected,
+            Event::Audio(AudioFrame { pcm: vec![5; 320] }),
+            Event::Dtmf(b'4'),
+            Event::Dtmf(b'#'),
+            Event::Audio(AudioFrame { pcm: vec![6; 320] }),
+            Event::Ended(EndReason::ServerHangup),
+        ]
+    );
+    let w = log.warnings();
+    assert_eq!(w.len(), 1, "bad DTMF logged once per call: {w:?}");
+    assert!(w[0].contains("DTMF"), "{w:?}");
+}
+
+#[test]
+fn bad_input_is_skipped_and_logged_once_per_class() {
+    let (l, addr) = listener();
+    let (mut s, log) = start(addr, Rate::Hz16000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let mut wire = Vec::new();
+    for _ in 0..3 {
+        wire.extend_from_slice(&[0x42, 0, 2, 1, 2]); // unknown kind
+        wire.extend_from_slice(&[0x01, 0, 16]); // UUID from the server
+        wire.extend_from_slice(&[9; 16]);
+        wire.extend_from_slice(&[0x12, 0, 0]); // empty audio
+        wire.extend_from_slice(&[0x10, 0, 2, 1, 1]); // 8 kHz on a 16 kHz call
+    }
+    // Odd-length audio: 3 bytes then 1 byte make two whole samples.
+    wire.extend_from_slice(&[0x12, 0, 3, 1, 2, 3, 0x12, 0, 1, 4]);
+    wire.extend_from_slice(&[0xff, 0, 1, 0x02]);
+    peer.write_all(&wire).unwrap();
+    let ev = pump(&mut s, Duration::from_secs(3));
+    assert_eq!(audio_bytes(&ev), vec![1, 2, 3, 4]);
+    assert_eq!(ending(&ev), Some(&EndReason::ServerError(vec![2])));
+    assert_eq!(ending(&ev).unwrap().error_code().as_deref(), Some("0x02"));
+    let w = log.warnings();
+    assert_eq!(w.len(), 4, "{w:?}");
+    assert_eq!(s.stats().protocol_errors, 12);
+}
+
+#[test]
+fn a_message_cut_off_by_a_close_is_a_protocol_error() {
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    peer.write_all(&[0x10, 0x01, 0x40, 1, 2, 3, 4]).unwrap();
+    drop(peer);
+    let ev = pump(&mut s, Duration::from_secs(3));
+    assert!(
+        matches!(ending(&ev), Some(EndReason::ProtocolError(m)) if m.contains("middle of a message")),
+        "{:?}",
+        ending(&ev)
+    );
+}
+
+#[test]
+fn error_without_a_code_and_a_plain_close() {
+    for (wire, want) in [
+        (vec![0xff, 0, 0], EndReason::ServerError(vec![])),
+        (vec![], EndReason::ServerHangup),
+    ] {
+        let (l, addr) = listener();
+        let (mut s, _log) = start(addr, Rate::Hz8000);
+        let (mut peer, _) = l.accept().unwrap();
+        read_msg(&mut peer).unwrap();
+        peer.write_all(&wire).unwrap();
+        drop(peer);
+        let ev = pump(&mut s, Duration::from_secs(3));
+        assert_eq!(ending(&ev), Some(&want));
+        assert_eq!(want.error_code(), None);
+    }
+}
+
+#[test]
+fn refused_connection_fails_fast() {
+    let (l, addr) = listener();
+    drop(l);
+    let t0 = Instant::now();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let ev = pump(&mut s, Duration::from_secs(3));
+    assert!(
+        t0.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(
+        matches!(ending(&ev), Some(EndReason::ConnectFailed(m)) if m.contains("refused")),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn unresolvable_host_fails_with_its_name() {
+    let addr = ServerAddr {
+        host: "no-such-host.invalid".into(),
+        port: 9,
+    };
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let ev = pump(&mut s, Duration::from_secs(10));
+    assert!(
+        matches!(ending(&ev), Some(EndReason::ConnectFailed(m)) if m.contains("no-such-host.invalid")),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_and_a_hangup_aborts_the_connect() {
+    // A listener whose backlog is full never completes a new handshake.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    // SAFETY: l's descriptor is open; listen(0) only shrinks its backlog.
+    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&l), 0) };
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        if let Ok(c) =
+            TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_millis(100))
+        {
+            fillers.push(c);
+        }
+    }
+    let addr = ServerAddr {
+        host: "127.0.0.1".into(),
+        port,
+    };
+    let log = Arc::new(Captured::default());
+    let mut cfg = SessionConfig::new(UUID, addr.clone(), Rate::Hz8000, "Test/chan");
+    cfg.connect_timeout = Duration::from_millis(300);
+    let t0 = Instant::now();
+    let mut s = Session::start(cfg.clone(), log.clone()).unwrap();
+    let ev = pump(&mut s, Duration::from_secs(3));
+    let took = t0.elapsed();
+    assert!(
+        matches!(ending(&ev), Some(EndReason::ConnectFailed(m)) if m.contains("timed out")),
+        "{ev:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_millis(1500),
+        "{took:?}"
+    );
+
+    // A hangup during the connect ends the I/O thread at once.
+    cfg.connect_timeout = Duration::from_secs(30);
+    let before = registry::live();
+    let s = Session::start(cfg, log).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    drop(s);
+    let t0 = Instant::now();
+    while registry::live() > before.saturating_sub(0) && t0.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "I/O thread lingered {:?}",
+        t0.elapsed()
+    );
+}
+
+#[test]
+fn silence_both_ways_does_not_end_the_call_unless_asked() {
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr.clone(), Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let ev = pump(&mut s, Duration::from_millis(1500));
+    assert!(ending(&ev).is_none(), "{ev:?}");
+
+    let log = Arc::new(Captured::default());
+    let mut cfg = SessionConfig::new(UUID, addr, Rate::Hz8000, "Test/chan");
+    cfg.inactivity_timeout = Some(Duration::from_millis(300));
+    let mut s = Session::start(cfg, log).unwrap();
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let t0 = Instant::now();
+    let ev = pump(&mut s, Duration::from_secs(3));
+    assert_eq!(ending(&ev), Some(&EndReason::Timeout));
+    assert!(
+        t0.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
+#[test]
+fn a_server_that_stops_reading_costs_dropped_frames_not_a_blocked_channel() {
+    let (l, addr) = listener();
+    let (mut s, log) = start(addr, Rate::Hz48000);
+    let (peer, _) = l.accept().unwrap();
+    let _ = pump(&mut s, Duration::from_millis(200));
+    assert!(s.is_connected());
+    // The peer never reads. Ten minutes of 48 kHz frames, sent as fast as possible.
+    let frame = vec![0u8; Rate::Hz48000.frame_bytes()];
+    let t0 = Instant::now();
+    for _ in 0..30_000 {
+        s.send_audio(&frame);
+    }
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "send_audio blocked: {took:?}"
+    );
+    let st = s.stats();
+    assert!(st.dropped_up > 0, "{st:?}");
+    assert_eq!(log.warnings().len(), 1, "{:?}", log.warnings());
+    drop(peer);
+}

@@ -1,0 +1,84 @@
+/*
+ * Wrappers for Asterisk macros and inline helpers; see include/audiosocket_shim.h.
+ * Compiled against the same headers bindgen reads, so each wrapper expands the
+ * macro exactly as the headers in use define it.
+ */
+#define AST_MODULE "chan_audiosocket_rs"
+
+#include "audiosocket_shim.h"
+
+const char ars_gpl_key[] = ASTERISK_GPL_KEY;
+
+void ars_log(int level, const char *file, int line, const char *func, const char *msg)
+{
+	ast_log(level, file, line, func, "%s\n", msg);
+}
+
+void ars_verb(int level, const char *file, int line, const char *func, const char *msg)
+{
+	if (VERBOSITY_ATLEAST(level)) {
+		__ast_verbose(file, line, func, level, "%s\n", msg);
+	}
+}
+
+int ars_debug_enabled(int level)
+{
+	return DEBUG_ATLEAST(level);
+}
+
+void ars_debug(int level, const char *file, int line, const char *func, const char *msg)
+{
+	if (DEBUG_ATLEAST(level)) {
+		ast_log(__LOG_DEBUG, file, line, func, "%s\n", msg);
+	}
+}
+
+int ars_ao2_ref(void *obj, int delta)
+{
+	return __ao2_ref(obj, delta, "", __FILE__, __LINE__, __func__);
+}
+
+void ars_channel_lock(struct ast_channel *chan)
+{
+	__ao2_lock(chan, AO2_LOCK_REQ_MUTEX, __FILE__, __func__, __LINE__, "chan");
+}
+
+void ars_channel_unlock(struct ast_channel *chan)
+{
+	__ao2_unlock(chan, __FILE__, __func__, __LINE__, "chan");
+}
+
+struct ast_format_cap *ars_format_cap_alloc(void)
+{
+	return __ast_format_cap_alloc(AST_FORMAT_CAP_FLAG_DEFAULT, "chan_audiosocket_rs caps",
+		__FILE__, __LINE__, __func__);
+}
+
+int ars_format_cap_append(struct ast_format_cap *cap, struct ast_format *format)
+{
+	return __ast_format_cap_append(cap, format, 0, "chan_audiosocket_rs caps",
+		__FILE__, __LINE__, __func__);
+}
+
+struct ast_channel *ars_channel_alloc(const struct ast_assigned_ids *assignedids,
+	const struct ast_channel *requestor, const char *name)
+{
+	return __ast_channel_alloc(1, AST_STATE_DOWN, NULL, NULL, NULL, NULL, NULL,
+		assignedids, requestor, AST_AMA_NONE, NULL,
+		__FILE__, __LINE__, __func__, "%s", name);
+}
+
+void ars_frfree(struct ast_frame *frame)
+{
+	ast_frame_free(frame, 1);
+}
+
+void ars_module_ref(struct ast_module *mod)
+{
+	__ast_module_ref(mod, __FILE__, __LINE__, __func__);
+}
+
+void ars_module_unref(struct ast_module *mod)
+{
+	__ast_module_unref(mod, __FILE__, __LINE__, __func__);
+}
