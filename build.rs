@@ -118,8 +118,11 @@ fn main() {
         println!("cargo:rustc-cfg=asterisk_real_headers");
     }
 
+    // Real headers insist that an external module names its self symbol;
+    // the shim never uses it (it passes the module to Asterisk explicitly).
     let defines = [
         ("AST_MODULE", "\"chan_audiosocket_rs\""),
+        ("AST_MODULE_SELF_SYM", "__internal_chan_audiosocket_rs_self"),
         ("_GNU_SOURCE", "1"),
     ];
 
@@ -128,7 +131,7 @@ fn main() {
         .file(&shim)
         .include(&headers)
         .include(&include)
-        .warnings(true)
+        .warnings(!real)
         .flag_if_supported("-fvisibility=hidden");
     for (k, v) in defines {
         build.define(k, v);
@@ -139,6 +142,8 @@ fn main() {
         .header(include.join("audiosocket_shim.h").to_string_lossy())
         .clang_arg(format!("-I{}", headers.display()))
         .clang_arg(format!("-I{}", include.display()))
+        // Asterisk's headers use clang blocks for RAII_VAR when parsed by clang.
+        .clang_arg("-fblocks")
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)
         .derive_default(false)

@@ -10,7 +10,7 @@ use crate::session::{registry, Level};
 
 asterisk_module!(
     name: c"chan_audiosocket_rs",
-    description: c"AudioSocket application and channel driver (Rust)",
+    description: c"AudioSocket application & channel driver",
     load: load,
     unload: unload,
 );

@@ -47,6 +47,8 @@ struct ast_channel_tech {
 	struct ast_channel *(* const requester_with_stream_topology)(const char *type,
 		struct ast_stream_topology *topology, const struct ast_assigned_ids *assignedids,
 		const struct ast_channel *requestor, const char *addr, int *cause);
+	int (* const devicestate)(const char *device_number);
+	int (* const presencestate)(const char *presence_provider, char **subtype, char **message);
 	int (* const send_digit_begin)(struct ast_channel *chan, char digit);
 	int (* const send_digit_end)(struct ast_channel *chan, char digit, unsigned int duration);
 	int (* const call)(struct ast_channel *chan, const char *addr, int timeout);

@@ -3,7 +3,9 @@
  * Compiled against the same headers bindgen reads, so each wrapper expands the
  * macro exactly as the headers in use define it.
  */
+#ifndef AST_MODULE
 #define AST_MODULE "chan_audiosocket_rs"
+#endif
 
 #include "audiosocket_shim.h"
 

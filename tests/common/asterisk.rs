@@ -1,0 +1,355 @@
+//! A private Asterisk for one test: its own configuration, modules folder
+//! and control socket under /tmp, stopped (and its log printed, if the test
+//! failed) on drop.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Modules every test instance loads, when the installed Asterisk has them.
+const BASE_MODULES: &[&str] = &[
+    "res_timing_timerfd.so",
+    "pbx_config.so",
+    "res_clioriginate.so",
+    "app_dial.so",
+    "app_echo.so",
+    "app_milliwatt.so",
+    "app_verbose.so",
+    "app_senddtmf.so",
+    "app_read.so",
+    "app_record.so",
+    "format_wav.so",
+    "format_sln.so",
+    "codec_resample.so",
+    "func_channel.so",
+    "func_logic.so",
+    "bridge_simple.so",
+    "bridge_native_rtp.so",
+    "bridge_builtin_features.so",
+];
+
+pub struct Installed {
+    pub prefix: PathBuf,
+    pub bin: PathBuf,
+    pub modules: PathBuf,
+    pub data: PathBuf,
+    pub version: String,
+}
+
+/// The installed Asterisk to test against: `ASTERISK_PREFIX`, else the
+/// `asterisk` on the PATH. None (after printing one SKIPPED line) if none.
+pub fn installed(test: &str) -> Option<&'static Installed> {
+    static FOUND: OnceLock<Option<Installed>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        let prefix = match std::env::var("ASTERISK_PREFIX") {
+            Ok(p) if !p.is_empty() => PathBuf::from(p),
+            _ => {
+                let path = std::env::var("PATH").unwrap_or_default();
+                let bin = std::env::split_paths(&path)
+                    .map(|d| d.join("asterisk"))
+                    .find(|p| p.is_file())?;
+                let bin = fs::canonicalize(bin).ok()?;
+                bin.parent()?.parent()?.to_path_buf()
+            }
+        };
+        let bin = prefix.join("sbin/asterisk");
+        let modules = [prefix.join("lib/asterisk/modules"), prefix.join("lib64/asterisk/modules")]
+            .into_iter()
+            .find(|p| p.is_dir())?;
+        let data = [prefix.join("var/lib/asterisk"), PathBuf::from("/var/lib/asterisk")]
+            .into_iter()
+            .find(|p| p.join("documentation").is_dir())
+            .unwrap_or_else(|| prefix.join("var/lib/asterisk"));
+        let out = Command::new(&bin).arg("-V").output().ok()?;
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Some(Installed {
+            prefix,
+            bin,
+            modules,
+            data,
+            version,
+        })
+    });
+    if found.is_none() {
+        // Once per test binary, and past the test harness's output capture.
+        static SAID: OnceLock<()> = OnceLock::new();
+        SAID.get_or_init(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {}: no Asterisk installed (set ASTERISK_PREFIX or put asterisk on the PATH); \
+                 first skipped test: {test}",
+                env!("CARGO_CRATE_NAME")
+            );
+        });
+    }
+    found.as_ref()
+}
+
+/// The module under test: `AUDIOSOCKET_MODULE`, else built here in release mode.
+pub fn module_path() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if let Ok(p) = std::env::var("AUDIOSOCKET_MODULE") {
+                return PathBuf::from(p);
+            }
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--release", "--lib"])
+                .current_dir(&root)
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "building the module failed");
+            let target = std::env::var("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| root.join("target"));
+            target.join("release/libchan_audiosocket_rs.so")
+        })
+        .clone()
+}
+
+pub struct Options<'a> {
+    pub dialplan: &'a str,
+    /// Load this project's module at start-up.
+    pub load_module: bool,
+    /// Also load Asterisk's built-in AudioSocket modules first.
+    pub builtin: bool,
+    pub extra_modules: &'a [&'a str],
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            dialplan: "",
+            load_module: true,
+            builtin: false,
+            extra_modules: &[],
+        }
+    }
+}
+
+pub struct Asterisk {
+    pub installed: &'static Installed,
+    dir: PathBuf,
+    conf: PathBuf,
+    child: Option<Child>,
+}
+
+fn write(path: &Path, text: &str) {
+    fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+impl Asterisk {
+    /// Starts an Asterisk with `dialplan` as extensions.conf; None if no
+    /// Asterisk is installed (a SKIPPED line has been printed).
+    pub fn start(test: &str, dialplan: &str) -> Option<Asterisk> {
+        Self::start_with(
+            test,
+            Options {
+                dialplan,
+                ..Options::default()
+            },
+        )
+    }
+
+    pub fn start_with(test: &str, opts: Options<'_>) -> Option<Asterisk> {
+        let installed = installed(test)?;
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let dir = PathBuf::from(format!(
+            "/tmp/ars-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        for sub in ["etc", "mod", "run", "log", "lib", "spool", "db", "rec"] {
+            fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        for entry in fs::read_dir(&installed.modules).unwrap().flatten() {
+            let _ = std::os::unix::fs::symlink(entry.path(), dir.join("mod").join(entry.file_name()));
+        }
+        std::os::unix::fs::symlink(module_path(), dir.join("mod/chan_audiosocket_rs.so")).unwrap();
+        let d = dir.display();
+        write(
+            &dir.join("etc/asterisk.conf"),
+            &format!(
+                "[directories]\nastetcdir => {d}/etc\nastmoddir => {d}/mod\nastvarlibdir => {d}/lib\n\
+                 astdbdir => {d}/db\nastkeydir => {d}/lib\nastdatadir => {}\nastagidir => {d}/lib\n\
+                 astspooldir => {d}/spool\nastrundir => {d}/run\nastlogdir => {d}/log\n\
+                 [options]\nverbose = 3\ndebug = 0\nnofork = yes\n",
+                installed.data.display()
+            ),
+        );
+        let mut modules = String::from("[modules]\nautoload = no\n");
+        let mut wanted: Vec<&str> = BASE_MODULES.to_vec();
+        if opts.builtin {
+            wanted.extend(["res_audiosocket.so", "app_audiosocket.so", "chan_audiosocket.so"]);
+        }
+        wanted.extend(opts.extra_modules);
+        for m in wanted {
+            if installed.modules.join(m).exists() {
+                modules.push_str(&format!("load => {m}\n"));
+            }
+        }
+        if opts.load_module {
+            modules.push_str("load => chan_audiosocket_rs.so\n");
+        }
+        write(&dir.join("etc/modules.conf"), &modules);
+        write(
+            &dir.join("etc/logger.conf"),
+            "[general]\n[logfiles]\nfull => notice,warning,error,verbose,dtmf,debug\n",
+        );
+        write(&dir.join("etc/extensions.conf"), opts.dialplan);
+        let conf = dir.join("etc/asterisk.conf");
+        let child = Command::new(&installed.bin)
+            .args(["-f", "-C"])
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(dir.join("stdout")).unwrap())
+            .stderr(fs::File::create(dir.join("stderr")).unwrap())
+            .spawn()
+            .expect("start asterisk");
+        let ast = Asterisk {
+            installed,
+            dir,
+            conf,
+            child: Some(child),
+        };
+        let t0 = Instant::now();
+        loop {
+            let out = ast.try_cli("core waitfullybooted");
+            if out.as_deref().is_some_and(|o| o.contains("fully booted")) {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(30), "Asterisk did not start:\n{}", ast.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(ast)
+    }
+
+    fn try_cli(&self, cmd: &str) -> Option<String> {
+        let out = Command::new(&self.installed.bin)
+            .arg("-C")
+            .arg(&self.conf)
+            .arg("-rx")
+            .arg(cmd)
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Runs a CLI command and returns what it printed.
+    pub fn cli(&self, cmd: &str) -> String {
+        self.try_cli(cmd)
+            .unwrap_or_else(|| panic!("CLI '{cmd}' failed; log:\n{}", self.log()))
+    }
+
+    /// `channel originate Local/EXT@ctx/n extension FAR`.
+    pub fn originate(&self, local: &str, far: &str) {
+        self.cli(&format!("channel originate Local/{local}/n extension {far}"));
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("log/full")).unwrap_or_default()
+    }
+
+    /// Waits until the log holds a line containing every one of `needles`.
+    pub fn wait_log(&self, needles: &[&str], timeout: Duration) -> Option<String> {
+        let t0 = Instant::now();
+        loop {
+            if let Some(line) = self
+                .log()
+                .lines()
+                .find(|l| needles.iter().all(|n| l.contains(n)))
+            {
+                return Some(line.to_string());
+            }
+            if t0.elapsed() > timeout {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Like wait_log, but a missing line fails the test with the log.
+    pub fn expect_log(&self, needles: &[&str], timeout: Duration) -> String {
+        self.wait_log(needles, timeout)
+            .unwrap_or_else(|| panic!("no log line with {needles:?}; log:\n{}", self.log_tail()))
+    }
+
+    pub fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(80)..].join("\n")
+    }
+
+    /// A folder this instance may write recordings into.
+    pub fn scratch(&self) -> PathBuf {
+        self.dir.join("rec")
+    }
+
+    /// Live channels, as `core show channels count` reports them.
+    pub fn channel_count(&self) -> usize {
+        let out = self.cli("core show channels count");
+        out.lines()
+            .find(|l| l.contains("active channel"))
+            .and_then(|l| l.split_whitespace().next()?.parse().ok())
+            .unwrap_or(usize::MAX)
+    }
+
+    pub fn wait_no_channels(&self, timeout: Duration) -> bool {
+        let t0 = Instant::now();
+        while t0.elapsed() < timeout {
+            if self.channel_count() == 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
+    }
+
+    /// Whether the Asterisk process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+}
+
+impl Drop for Asterisk {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- Asterisk {} log (last lines) ----\n{}\n---- stderr ----\n{}",
+                self.installed.version,
+                self.log_tail(),
+                fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
+            );
+        }
+        let _ = self.try_cli("core stop now");
+        if let Some(mut child) = self.child.take() {
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}

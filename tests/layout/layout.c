@@ -1,0 +1,130 @@
+/*
+ * Prints the size and field offsets of every Asterisk struct the module
+ * touches, and the values of the constants it uses. Compiled once against
+ * the project's own declarations and once against an installed Asterisk's
+ * headers; the test compares the two outputs line by line.
+ */
+#define AST_MODULE "layout_check"
+#include <stdio.h>
+#include <stddef.h>
+#include "asterisk.h"
+#include "asterisk/module.h"
+#include "asterisk/frame.h"
+#include "asterisk/channel.h"
+#include "asterisk/causes.h"
+#include "asterisk/logger.h"
+#include "asterisk/format.h"
+#include "asterisk/format_cap.h"
+#include "asterisk/astobj2.h"
+
+#define SIZE(t) printf("sizeof(%s) = %zu\n", #t, sizeof(t))
+#define OFF(t, f) printf("offsetof(%s, %s) = %zu\n", #t, #f, offsetof(t, f))
+#define VAL(c) printf("%s = %lld\n", #c, (long long)(c))
+
+int main(void)
+{
+	SIZE(struct ast_module_info);
+	OFF(struct ast_module_info, self);
+	OFF(struct ast_module_info, load);
+	OFF(struct ast_module_info, reload);
+	OFF(struct ast_module_info, unload);
+	OFF(struct ast_module_info, name);
+	OFF(struct ast_module_info, description);
+	OFF(struct ast_module_info, key);
+	OFF(struct ast_module_info, flags);
+	OFF(struct ast_module_info, buildopt_sum);
+	OFF(struct ast_module_info, load_pri);
+	OFF(struct ast_module_info, requires);
+	OFF(struct ast_module_info, optional_modules);
+	OFF(struct ast_module_info, enhances);
+	OFF(struct ast_module_info, reserved1);
+	OFF(struct ast_module_info, reserved4);
+	OFF(struct ast_module_info, support_level);
+
+	SIZE(struct ast_frame_subclass);
+	OFF(struct ast_frame_subclass, integer);
+	OFF(struct ast_frame_subclass, format);
+	OFF(struct ast_frame_subclass, frame_ending);
+
+	SIZE(struct ast_frame);
+	OFF(struct ast_frame, frametype);
+	OFF(struct ast_frame, subclass);
+	OFF(struct ast_frame, datalen);
+	OFF(struct ast_frame, samples);
+	OFF(struct ast_frame, mallocd);
+	OFF(struct ast_frame, mallocd_hdr_len);
+	OFF(struct ast_frame, offset);
+	OFF(struct ast_frame, src);
+	OFF(struct ast_frame, data);
+	OFF(struct ast_frame, delivery);
+	OFF(struct ast_frame, frame_list);
+	OFF(struct ast_frame, flags);
+	OFF(struct ast_frame, ts);
+	OFF(struct ast_frame, len);
+	OFF(struct ast_frame, seqno);
+	OFF(struct ast_frame, stream_num);
+
+	SIZE(struct ast_assigned_ids);
+	OFF(struct ast_assigned_ids, uniqueid);
+	OFF(struct ast_assigned_ids, uniqueid2);
+
+	SIZE(struct ast_channel_tech);
+	OFF(struct ast_channel_tech, type);
+	OFF(struct ast_channel_tech, description);
+	OFF(struct ast_channel_tech, capabilities);
+	OFF(struct ast_channel_tech, properties);
+	OFF(struct ast_channel_tech, requester);
+	OFF(struct ast_channel_tech, requester_with_stream_topology);
+	OFF(struct ast_channel_tech, devicestate);
+	OFF(struct ast_channel_tech, presencestate);
+	OFF(struct ast_channel_tech, send_digit_begin);
+	OFF(struct ast_channel_tech, send_digit_end);
+	OFF(struct ast_channel_tech, call);
+	OFF(struct ast_channel_tech, hangup);
+	OFF(struct ast_channel_tech, answer);
+	OFF(struct ast_channel_tech, answer_with_stream_topology);
+	OFF(struct ast_channel_tech, read);
+	OFF(struct ast_channel_tech, read_stream);
+	OFF(struct ast_channel_tech, write);
+	OFF(struct ast_channel_tech, write_stream);
+	OFF(struct ast_channel_tech, send_text);
+	OFF(struct ast_channel_tech, exception);
+	OFF(struct ast_channel_tech, indicate);
+	OFF(struct ast_channel_tech, fixup);
+	OFF(struct ast_channel_tech, write_text);
+	OFF(struct ast_channel_tech, func_channel_read);
+	OFF(struct ast_channel_tech, get_pvt_uniqueid);
+	OFF(struct ast_channel_tech, cc_callback);
+	OFF(struct ast_channel_tech, pre_call);
+	OFF(struct ast_channel_tech, send_text_data);
+
+	VAL(AST_MODULE_LOAD_SUCCESS);
+	VAL(AST_MODULE_LOAD_DECLINE);
+	VAL(AST_MODFLAG_LOAD_ORDER);
+	VAL(AST_MODPRI_CHANNEL_DRIVER);
+	VAL(AST_MODULE_SUPPORT_EXTENDED);
+	VAL(AST_FRAME_DTMF_END);
+	VAL(AST_FRAME_VOICE);
+	VAL(AST_FRAME_CONTROL);
+	VAL(AST_FRAME_NULL);
+	VAL(AST_FRAME_DTMF_BEGIN);
+	VAL(AST_CONTROL_HANGUP);
+	VAL(AST_CONTROL_ANSWER);
+	VAL(AST_FRIENDLY_OFFSET);
+	VAL(AST_STATE_DOWN);
+	VAL(AST_STATE_UP);
+	VAL(AST_AMA_NONE);
+	VAL(AST_FORMAT_CMP_EQUAL);
+	VAL(AST_FORMAT_CAP_FLAG_DEFAULT);
+	VAL(AO2_LOCK_REQ_MUTEX);
+	VAL(AST_CAUSE_NORMAL_CLEARING);
+	VAL(AST_CAUSE_FAILURE);
+	VAL(AST_CAUSE_DESTINATION_OUT_OF_ORDER);
+	VAL(AST_CAUSE_INVALID_NUMBER_FORMAT);
+	VAL(__LOG_DEBUG);
+	VAL(__LOG_NOTICE);
+	VAL(__LOG_WARNING);
+	VAL(__LOG_ERROR);
+	VAL(AST_OPT_FLAG_DEBUG_MODULE);
+	return 0;
+}
