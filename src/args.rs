@@ -172,7 +172,7 @@ mod tests {
             ("", "no arguments"),
             (",127.0.0.1:9092", "missing UUID"),
             ("not-a-uuid,127.0.0.1:9092", "malformed UUID 'not-a-uuid'"),
-            (&format!("{U}"), "no server"),
+            (U, "no server"),
             (&format!("{U},127.0.0.1"), "has no port"),
             (&format!("{U},host:99999"), "not a port number"),
             (&format!("{U},host:80,x"), "unknown option 'x'"),

@@ -40,8 +40,8 @@ static SEQUENCE: AtomicU32 = AtomicU32::new(0);
 impl Technology for AudioSocketTech {
     type Pvt = Pvt;
     const TYPE: &'static CStr = c"AudioSocket";
-    const DESCRIPTION: &'static CStr = c"AudioSocket channel driver (chan_audiosocket_rs): \
-        Dial(AudioSocket/host:port/uuid[/c(codec)t(seconds)i(seconds)])";
+    // `core show channeltypes` prints 40 characters of this.
+    const DESCRIPTION: &'static CStr = c"AudioSocket (host:port/uuid[/options])";
 
     fn request(addr: &str, _requestor: Option<Channel>) -> Result<NewChannel<Pvt>, (String, i32)> {
         let args = parse_dial_string(addr).map_err(|e| {

@@ -34,7 +34,10 @@ fn dialplan() -> String {
         app("bad-nouuid", ",127.0.0.1:${EXTEN}"),
         app("bad-uuid", "not-a-uuid,127.0.0.1:${EXTEN}"),
         app("bad-noport", &format!("{UUID},127.0.0.1")),
-        app("bad-host", &format!("{UUID},no-such-host.invalid:${{EXTEN}}")),
+        app(
+            "bad-host",
+            &format!("{UUID},no-such-host.invalid:${{EXTEN}}"),
+        ),
         app("bad-option", &format!("{UUID},127.0.0.1:${{EXTEN}},z")),
         "[tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n".into(),
         "[echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n".into(),
@@ -53,7 +56,9 @@ fn start(test: &str) -> Option<Asterisk> {
 
 #[test]
 fn uuid_first_then_8khz_tone_and_server_hangup_continues_the_dialplan() {
-    let Some(ast) = start("uuid_first_then_8khz_tone") else { return };
+    let Some(ast) = start("uuid_first_then_8khz_tone") else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
     let mut conn = srv.accept(5 * S).expect("the module connects");
@@ -78,7 +83,9 @@ fn uuid_first_then_8khz_tone_and_server_hangup_continues_the_dialplan() {
 
 #[test]
 fn slin16_option_uses_kind_0x12_both_ways_and_restores_formats() {
-    let Some(ast) = start("slin16_option") else { return };
+    let Some(ast) = start("slin16_option") else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app16", srv.port), "1@echo");
     let mut conn = srv.accept(5 * S).unwrap();
@@ -90,11 +97,18 @@ fn slin16_option_uses_kind_0x12_both_ways_and_restores_formats() {
     conn.send_audio(0x12, &pcm, 640);
     let msgs = conn.read_for(2 * S);
     let kinds: Vec<u8> = msgs.iter().map(|(_, m)| m.kind).collect();
-    assert!(kinds.iter().all(|k| *k == 0x12), "only 16 kHz audio comes back: {kinds:x?}");
+    assert!(
+        kinds.iter().all(|k| *k == 0x12),
+        "only 16 kHz audio comes back: {kinds:x?}"
+    );
     let sizes: Vec<usize> = msgs.iter().map(|(_, m)| m.payload.len()).collect();
     assert!(sizes.iter().all(|n| *n == 640), "20 ms frames: {sizes:?}");
     let back = audio_of(&msgs, 0x12).len();
-    assert!(back.abs_diff(pcm.len()) <= 2 * 640, "{back} bytes back for {}", pcm.len());
+    assert!(
+        back.abs_diff(pcm.len()) <= 2 * 640,
+        "{back} bytes back for {}",
+        pcm.len()
+    );
     conn.hangup();
     let before = ast.expect_log(&[&format!("BEFORE {}", srv.port)], 5 * S);
     let after = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
@@ -105,7 +119,9 @@ fn slin16_option_uses_kind_0x12_both_ways_and_restores_formats() {
 
 #[test]
 fn a_three_second_burst_is_heard_whole_in_order_at_real_time_pace() {
-    let Some(ast) = start("three_second_burst") else { return };
+    let Some(ast) = start("three_second_burst") else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@echo");
     let mut conn = srv.accept(5 * S).unwrap();
@@ -115,15 +131,24 @@ fn a_three_second_burst_is_heard_whole_in_order_at_real_time_pace() {
     conn.send_audio(0x10, &pcm, 1001);
     let msgs = conn.read_for(5 * S);
     let back = audio_of(&msgs, 0x10);
-    assert_eq!(back.len(), pcm.len(), "every sample comes back through the far end");
+    assert_eq!(
+        back.len(),
+        pcm.len(),
+        "every sample comes back through the far end"
+    );
     assert!(back == pcm, "in order and unchanged");
     let spread = msgs.last().unwrap().0 - msgs[0].0;
-    assert!(spread >= Duration::from_millis(2800), "played over {spread:?}, not faster than real time");
+    assert!(
+        spread >= Duration::from_millis(2800),
+        "played over {spread:?}, not faster than real time"
+    );
 }
 
 #[test]
 fn dtmf_flows_both_ways() {
-    let Some(ast) = start("dtmf_both_ways") else { return };
+    let Some(ast) = start("dtmf_both_ways") else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@dtmf");
     let mut conn = srv.accept(5 * S).unwrap();
@@ -144,18 +169,27 @@ fn dtmf_flows_both_ways() {
         conn.send(0x03, &[*d]);
     }
     let line = ast.expect_log(&["NOTICE", "READ "], 10 * S);
-    assert!(line.contains("READ 427"), "the far end's Read() got the server's digits: {line}");
+    assert!(
+        line.contains("READ 427"),
+        "the far end's Read() got the server's digits: {line}"
+    );
 }
 
 #[test]
 fn eight_seconds_of_mutual_silence_does_not_end_the_call() {
-    let Some(ast) = start("mutual_silence") else { return };
+    let Some(ast) = start("mutual_silence") else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@silent");
     let mut conn = srv.accept(5 * S).unwrap();
     assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
     let t0 = Instant::now();
-    assert!(!conn.wait_closed(8 * S), "the module closed after {:?}", t0.elapsed());
+    assert!(
+        !conn.wait_closed(8 * S),
+        "the module closed after {:?}",
+        t0.elapsed()
+    );
     assert!(ast.wait_log(&["RESULT"], Duration::ZERO).is_none());
     conn.hangup();
     let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
@@ -164,7 +198,9 @@ fn eight_seconds_of_mutual_silence_does_not_end_the_call() {
 
 #[test]
 fn channel_hangup_closes_the_socket_promptly() {
-    let Some(ast) = start("channel_hangup") else { return };
+    let Some(ast) = start("channel_hangup") else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@hangup1");
     let mut conn = srv.accept(5 * S).unwrap();
@@ -174,7 +210,11 @@ fn channel_hangup_closes_the_socket_promptly() {
     assert_eq!(bye.kind, 0x00);
     assert!(conn.wait_closed(S), "then the close");
     // The far end hangs up one second in.
-    assert!(t0.elapsed() < Duration::from_millis(2500), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        t0.elapsed()
+    );
     let line = ast.expect_log(&[&format!("HUNGUP {}", srv.port)], 5 * S);
     assert!(line.contains("status=CHANNEL_HANGUP"), "{line}");
     assert!(ast.wait_no_channels(5 * S));
@@ -182,7 +222,9 @@ fn channel_hangup_closes_the_socket_promptly() {
 
 #[test]
 fn server_error_sets_the_status_and_code() {
-    let Some(ast) = start("server_error") else { return };
+    let Some(ast) = start("server_error") else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@silent");
     let mut conn = srv.accept(5 * S).unwrap();
@@ -190,12 +232,22 @@ fn server_error_sets_the_status_and_code() {
     conn.send(0xff, &[0x02]);
     let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
     assert!(line.contains("status=SERVER_ERROR code=0x02"), "{line}");
-    ast.expect_log(&["ERROR", "Local/", &format!("127.0.0.1:{}", srv.port), "0x02"], S);
+    ast.expect_log(
+        &[
+            "ERROR",
+            "Local/",
+            &format!("127.0.0.1:{}", srv.port),
+            "0x02",
+        ],
+        S,
+    );
 }
 
 #[test]
 fn refused_connection_fails_fast_and_the_dialplan_goes_on() {
-    let Some(ast) = start("refused_connection") else { return };
+    let Some(ast) = start("refused_connection") else {
+        return;
+    };
     let port = {
         let srv = TestServer::new();
         srv.port
@@ -211,14 +263,22 @@ fn refused_connection_fails_fast_and_the_dialplan_goes_on() {
 
 #[test]
 fn hangup_during_the_connect_aborts_it() {
-    let Some(ast) = start("hangup_during_connect") else { return };
+    let Some(ast) = start("hangup_during_connect") else {
+        return;
+    };
     // A listener whose backlog is full: connections to it never complete.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     // SAFETY: l's descriptor is open; listen(0) only shrinks its backlog.
     unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&l), 0) };
     let _fill: Vec<_> = (0..8)
-        .filter_map(|_| std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_millis(100)).ok())
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(
+                &l.local_addr().unwrap(),
+                Duration::from_millis(100),
+            )
+            .ok()
+        })
         .collect();
     ast.originate(&format!("{port}@appslow"), "1@hangup1");
     let line = ast.expect_log(&[&format!("HUNGUP {port}")], 5 * S);
@@ -228,10 +288,17 @@ fn hangup_during_the_connect_aborts_it() {
 
 #[test]
 fn ipv6_and_host_names_connect() {
-    let Some(ast) = start("ipv6_and_host_names") else { return };
-    for (ctx, srv) in [("app6", TestServer::bind("[::1]:0")), ("apphost", TestServer::new())] {
+    let Some(ast) = start("ipv6_and_host_names") else {
+        return;
+    };
+    for (ctx, srv) in [
+        ("app6", TestServer::bind("[::1]:0")),
+        ("apphost", TestServer::new()),
+    ] {
         ast.originate(&format!("{}@{ctx}", srv.port), "1@silent");
-        let mut conn = srv.accept(5 * S).unwrap_or_else(|| panic!("{ctx} connects"));
+        let mut conn = srv
+            .accept(5 * S)
+            .unwrap_or_else(|| panic!("{ctx} connects"));
         assert_eq!(conn.read_msg(2 * S).unwrap().payload, uuid_bytes());
         conn.hangup();
         let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
@@ -241,7 +308,9 @@ fn ipv6_and_host_names_connect() {
 
 #[test]
 fn bad_arguments_fail_at_once_naming_the_channel_and_the_argument() {
-    let Some(ast) = start("bad_arguments") else { return };
+    let Some(ast) = start("bad_arguments") else {
+        return;
+    };
     let cases = [
         ("bad-empty", "no arguments"),
         ("bad-nouuid", "missing UUID"),
@@ -256,10 +325,17 @@ fn bad_arguments_fail_at_once_naming_the_channel_and_the_argument() {
         let line = ast.expect_log(&["ERROR", &format!("{}@{ctx}", srv.port), want], 10 * S);
         assert!(line.contains("Local/"), "names the channel: {line}");
         let status = ast.expect_log(&[&format!("{} status=", srv.port)], 10 * S);
-        let want_status = if ctx == "bad-host" { "CONNECT_FAILED" } else { "INVALID_ARGUMENTS" };
+        let want_status = if ctx == "bad-host" {
+            "CONNECT_FAILED"
+        } else {
+            "INVALID_ARGUMENTS"
+        };
         assert!(status.contains(want_status), "{ctx}: {status}");
         if ctx == "bad-uuid" {
-            assert!(srv.accept(Duration::from_millis(500)).is_none(), "no connection with a malformed UUID");
+            assert!(
+                srv.accept(Duration::from_millis(500)).is_none(),
+                "no connection with a malformed UUID"
+            );
         }
     }
     assert!(ast.wait_no_channels(10 * S));

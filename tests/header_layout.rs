@@ -30,14 +30,22 @@ fn layout(headers: &Path, out: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let status = Command::new(cc)
-        .args(["-D_GNU_SOURCE", "-DAST_MODULE_SELF_SYM=__internal_layout_self", "-I"])
+        .args([
+            "-D_GNU_SOURCE",
+            "-DAST_MODULE_SELF_SYM=__internal_layout_self",
+            "-I",
+        ])
         .arg(headers)
         .arg("-o")
         .arg(out)
         .arg(root.join("tests/layout/layout.c"))
         .status()
         .expect("run the C compiler");
-    assert!(status.success(), "layout.c does not compile against {}", headers.display());
+    assert!(
+        status.success(),
+        "layout.c does not compile against {}",
+        headers.display()
+    );
     let run = Command::new(out).output().unwrap();
     assert!(run.status.success());
     String::from_utf8(run.stdout).unwrap()
@@ -59,6 +67,11 @@ fn own_declarations_match_the_installed_headers() {
         .filter(|(a, b)| a != b)
         .map(|(a, b)| format!("ours: {a}\nreal: {b}"))
         .collect();
-    assert!(diff.is_empty(), "declarations drifted from {}:\n{}", real.display(), diff.join("\n"));
+    assert!(
+        diff.is_empty(),
+        "declarations drifted from {}:\n{}",
+        real.display(),
+        diff.join("\n")
+    );
     assert_eq!(ours.lines().count(), theirs.lines().count());
 }

@@ -26,7 +26,9 @@ fn make_calls(ast: &Asterisk) {
     for (ctx, done) in [("app", "RESULT"), ("dial", "DIALED")] {
         let srv = TestServer::new();
         ast.originate(&format!("{}@{ctx}", srv.port), "1@tone");
-        let mut conn = srv.accept(5 * S).unwrap_or_else(|| panic!("{ctx}: the module connects"));
+        let mut conn = srv
+            .accept(5 * S)
+            .unwrap_or_else(|| panic!("{ctx}: the module connects"));
         assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
         let audio = conn.read_for(Duration::from_millis(300));
         assert!(!audio.is_empty(), "{ctx}: audio flows");
@@ -38,23 +40,42 @@ fn make_calls(ast: &Asterisk) {
 
 #[test]
 fn load_unload_and_load_again_repeatedly_with_calls_between() {
-    let Some(ast) = Asterisk::start("load_unload_load", &dialplan()) else { return };
+    let Some(ast) = Asterisk::start("load_unload_load", &dialplan()) else {
+        return;
+    };
     let shown = ast.cli("module show like audiosocket");
-    assert!(shown.contains(MODULE) && shown.contains("AudioSocket application & channel driver"), "{shown}");
+    assert!(
+        shown.contains(MODULE) && shown.contains("AudioSocket application & channel driver"),
+        "{shown}"
+    );
     for round in 0..3 {
         make_calls(&ast);
         let out = ast.cli(&format!("module unload {MODULE}"));
         assert!(out.contains("Unloaded"), "round {round}: {out}");
         assert!(!ast.cli("module show like audiosocket").contains(MODULE));
-        assert!(!ast.cli("core show applications like AudioSocket").contains("AudioSocket:"));
+        assert!(!ast
+            .cli("core show applications like AudioSocket")
+            .contains("AudioSocket:"));
         let out = ast.cli(&format!("module load {MODULE}"));
-        assert!(out.contains("Loaded"), "round {round}: {out}\n{}", ast.log_tail());
+        assert!(
+            out.contains("Loaded"),
+            "round {round}: {out}\n{}",
+            ast.log_tail()
+        );
         assert!(ast.cli("module show like audiosocket").contains(MODULE));
     }
     make_calls(&ast);
     let log = ast.log();
-    assert!(!log.contains("could not be completely unloaded"), "{}", ast.log_tail());
-    assert!(!log.contains("did not register itself"), "{}", ast.log_tail());
+    assert!(
+        !log.contains("could not be completely unloaded"),
+        "{}",
+        ast.log_tail()
+    );
+    assert!(
+        !log.contains("did not register itself"),
+        "{}",
+        ast.log_tail()
+    );
 }
 
 #[test]
@@ -70,13 +91,23 @@ fn builtin_modules_holding_the_names_make_loading_decline_with_advice() {
     ) else {
         return;
     };
-    if !ast.cli("module show like audiosocket").contains("app_audiosocket.so") {
+    if !ast
+        .cli("module show like audiosocket")
+        .contains("app_audiosocket.so")
+    {
         eprintln!("this Asterisk has no built-in app_audiosocket; nothing to conflict with");
         return;
     }
     let out = ast.cli(&format!("module load {MODULE}"));
     assert!(!out.contains("Loaded"), "{out}");
-    let line = ast.expect_log(&["ERROR", "chan_audiosocket_rs", "noload => app_audiosocket.so"], 5 * S);
+    let line = ast.expect_log(
+        &[
+            "ERROR",
+            "chan_audiosocket_rs",
+            "noload => app_audiosocket.so",
+        ],
+        5 * S,
+    );
     assert!(line.contains("noload => chan_audiosocket.so"), "{line}");
     ast.cli("module unload chan_audiosocket.so");
     ast.cli("module unload app_audiosocket.so");
@@ -87,7 +118,9 @@ fn builtin_modules_holding_the_names_make_loading_decline_with_advice() {
 
 #[test]
 fn core_show_application_documents_syntax_options_and_variables() {
-    let Some(ast) = Asterisk::start("show_application", "") else { return };
+    let Some(ast) = Asterisk::start("show_application", "") else {
+        return;
+    };
     let doc = ast.cli("core show application AudioSocket");
     for want in [
         "AudioSocket(uuid,host:port[,options])",
@@ -110,7 +143,9 @@ fn core_show_application_documents_syntax_options_and_variables() {
 
 #[test]
 fn unload_with_a_live_call_is_refused_and_allowed_after() {
-    let Some(ast) = Asterisk::start("unload_live_call", &dialplan()) else { return };
+    let Some(ast) = Asterisk::start("unload_live_call", &dialplan()) else {
+        return;
+    };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
     let mut conn = srv.accept(5 * S).unwrap();

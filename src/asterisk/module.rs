@@ -46,7 +46,10 @@ impl Drop for ModuleRef {
     }
 }
 
+// The enums' integer types depend on which headers bindgen read.
+#[allow(clippy::unnecessary_cast)]
 pub const MODFLAG_LOAD_ORDER: u32 = sys::AST_MODFLAG_LOAD_ORDER as u32;
+#[allow(clippy::unnecessary_cast)]
 pub const MODPRI_CHANNEL_DRIVER: u8 = sys::AST_MODPRI_CHANNEL_DRIVER as u8;
 pub const SUPPORT_EXTENDED: sys::ast_module_support_level = sys::AST_MODULE_SUPPORT_EXTENDED;
 

@@ -26,6 +26,9 @@ const BASE_MODULES: &[&str] = &[
     "codec_resample.so",
     "func_channel.so",
     "func_logic.so",
+    "res_speech.so",
+    "res_agi.so",
+    "app_stack.so",
     "bridge_simple.so",
     "bridge_native_rtp.so",
     "bridge_builtin_features.so",
@@ -56,13 +59,19 @@ pub fn installed(test: &str) -> Option<&'static Installed> {
             }
         };
         let bin = prefix.join("sbin/asterisk");
-        let modules = [prefix.join("lib/asterisk/modules"), prefix.join("lib64/asterisk/modules")]
-            .into_iter()
-            .find(|p| p.is_dir())?;
-        let data = [prefix.join("var/lib/asterisk"), PathBuf::from("/var/lib/asterisk")]
-            .into_iter()
-            .find(|p| p.join("documentation").is_dir())
-            .unwrap_or_else(|| prefix.join("var/lib/asterisk"));
+        let modules = [
+            prefix.join("lib/asterisk/modules"),
+            prefix.join("lib64/asterisk/modules"),
+        ]
+        .into_iter()
+        .find(|p| p.is_dir())?;
+        let data = [
+            prefix.join("var/lib/asterisk"),
+            PathBuf::from("/var/lib/asterisk"),
+        ]
+        .into_iter()
+        .find(|p| p.join("documentation").is_dir())
+        .unwrap_or_else(|| prefix.join("var/lib/asterisk"));
         let out = Command::new(&bin).arg("-V").output().ok()?;
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
         Some(Installed {
@@ -170,7 +179,8 @@ impl Asterisk {
             fs::create_dir_all(dir.join(sub)).unwrap();
         }
         for entry in fs::read_dir(&installed.modules).unwrap().flatten() {
-            let _ = std::os::unix::fs::symlink(entry.path(), dir.join("mod").join(entry.file_name()));
+            let _ =
+                std::os::unix::fs::symlink(entry.path(), dir.join("mod").join(entry.file_name()));
         }
         std::os::unix::fs::symlink(module_path(), dir.join("mod/chan_audiosocket_rs.so")).unwrap();
         let d = dir.display();
@@ -187,7 +197,11 @@ impl Asterisk {
         let mut modules = String::from("[modules]\nautoload = no\n");
         let mut wanted: Vec<&str> = BASE_MODULES.to_vec();
         if opts.builtin {
-            wanted.extend(["res_audiosocket.so", "app_audiosocket.so", "chan_audiosocket.so"]);
+            wanted.extend([
+                "res_audiosocket.so",
+                "app_audiosocket.so",
+                "chan_audiosocket.so",
+            ]);
         }
         wanted.extend(opts.extra_modules);
         for m in wanted {
@@ -225,7 +239,11 @@ impl Asterisk {
             if out.as_deref().is_some_and(|o| o.contains("fully booted")) {
                 break;
             }
-            assert!(t0.elapsed() < Duration::from_secs(30), "Asterisk did not start:\n{}", ast.log());
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "Asterisk did not start:\n{}",
+                ast.log()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Some(ast)
@@ -254,7 +272,9 @@ impl Asterisk {
 
     /// `channel originate Local/EXT@ctx/n extension FAR`.
     pub fn originate(&self, local: &str, far: &str) {
-        self.cli(&format!("channel originate Local/{local}/n extension {far}"));
+        self.cli(&format!(
+            "channel originate Local/{local}/n extension {far}"
+        ));
     }
 
     pub fn log(&self) -> String {

@@ -1,6 +1,6 @@
 //! Shared pieces of the integration tests: a private, real Asterisk with the
 //! built module loaded, and a scripted AudioSocket server.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod asterisk;
 pub mod server;

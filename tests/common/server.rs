@@ -61,9 +61,14 @@ impl Conn {
         let mut h = [0u8; 3];
         self.stream.read_exact(&mut h).ok()?;
         let mut payload = vec![0u8; u16::from_be_bytes([h[1], h[2]]) as usize];
-        self.stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         self.stream.read_exact(&mut payload).ok()?;
-        Some(Msg { kind: h[0], payload })
+        Some(Msg {
+            kind: h[0],
+            payload,
+        })
     }
 
     /// Messages until `until` passes or the connection closes; with the
@@ -85,11 +90,15 @@ impl Conn {
         let end = Instant::now() + timeout;
         let mut buf = [0u8; 4096];
         while let Some(left) = end.checked_duration_since(Instant::now()) {
-            self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
             match self.stream.read(&mut buf) {
                 Ok(0) => return true,
                 Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => return false,
+                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                    return false
+                }
                 Err(_) => return true,
             }
         }

@@ -1,0 +1,67 @@
+# chan_audiosocket_rs: AudioSocket for Asterisk.
+#
+#   make install     build the module and install it into MODULES_DIR
+#   make test        run every test (integration tests need an installed Asterisk)
+#
+# Integration tests use ASTERISK_PREFIX when set; otherwise every Asterisk
+# installed under /opt/asterisk*, /usr/local or /usr, one after the other.
+
+MODULES_DIR ?= /usr/lib/asterisk/modules
+CARGO ?= cargo
+MODULE_NAME := chan_audiosocket_rs.so
+BUILT := target/release/libchan_audiosocket_rs.so
+
+ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))
+
+.PHONY: all build install uninstall test lint unit integration deps clean
+
+all: build
+
+# bindgen needs libclang; install it from the distribution when it is missing.
+deps:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+	@command -v cc >/dev/null || { echo "no C compiler: apt-get install build-essential"; exit 1; }
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libclang[-.0-9]*\.so'; then \
+		echo "Installing libclang-dev (needed by bindgen)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libclang-dev; \
+	fi
+
+build: deps
+	$(CARGO) build --release
+
+install: build
+	install -d $(DESTDIR)$(MODULES_DIR)
+	install -m 0755 $(BUILT) $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)
+	@echo
+	@echo "Installed $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)"
+	@echo "Add to /etc/asterisk/modules.conf:"
+	@echo "    noload => app_audiosocket.so   ; the built-in modules hold the same names"
+	@echo "    noload => chan_audiosocket.so"
+	@echo "    load => $(MODULE_NAME)"
+	@echo "then: asterisk -rx 'module load $(MODULE_NAME)' (or restart Asterisk)"
+
+uninstall:
+	rm -f $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)
+
+lint: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+unit: deps
+	$(CARGO) test --release --lib
+
+integration: build
+	@if [ -z "$(strip $(ASTERISK_PREFIXES))" ]; then \
+		AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) $(CARGO) test --release --test '*'; \
+	else \
+		for p in $(ASTERISK_PREFIXES); do \
+			echo "== integration tests against $$p ($$($$p/sbin/asterisk -V))"; \
+			ASTERISK_PREFIX=$$p AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) $(CARGO) test --release --test '*' || exit 1; \
+		done; \
+	fi
+
+test: lint unit integration
+
+clean:
+	$(CARGO) clean
