@@ -13,7 +13,7 @@ BUILT := target/release/libchan_audiosocket_rs.so
 
 ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))
 
-.PHONY: all build install uninstall test lint unit integration deps clean
+.PHONY: all build install uninstall test lint unit integration deps clean fuzz
 
 all: build
 
@@ -62,6 +62,17 @@ integration: build
 	fi
 
 test: lint unit integration
+
+# Fuzzes the decoder and the session's reading of server bytes, starting
+# from the small corpus kept in fuzz/corpus (new finds go to a scratch copy).
+# cargo fuzz passes nightly-only compiler flags; RUSTC_BOOTSTRAP lets the
+# stable toolchain accept them.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	rm -rf target/fuzz-corpus && mkdir -p target && cp -r fuzz/corpus/server_bytes target/fuzz-corpus
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run server_bytes ../target/fuzz-corpus -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=140000 -rss_limit_mb=2048
 
 clean:
 	$(CARGO) clean

@@ -73,6 +73,8 @@ fn run(chan: Channel, data: &str) -> i32 {
             return -1;
         }
     };
+    #[cfg(feature = "fault-injection")]
+    crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
     let format = Format::slin(args.rate());
     // Held for the whole call so the originals can be restored.
     let (read_before, write_before) = (chan.read_format(), chan.write_format());

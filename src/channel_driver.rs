@@ -87,6 +87,8 @@ impl Technology for AudioSocketTech {
         match session.next_event(Instant::now()) {
             None => ReadResult::Nothing,
             Some(Event::Connected) => {
+                #[cfg(feature = "fault-injection")]
+                crate::fault::at(crate::fault::PANIC_IN_READ, pvt.args.uuid.as_bytes());
                 ast_log!(
                     Level::Verbose(3),
                     "{}: AudioSocket connected to {}",

@@ -9,20 +9,23 @@
 //! - `app` and `channel_driver`: the two features, on top;
 //! - `module`: the entry points Asterisk's loader calls.
 //!
-//! Unit tests build the pure layers only: the Asterisk layers need symbols
-//! that exist only inside a running Asterisk.
+//! Unit tests, fuzz targets and benchmarks build the pure layers only: the
+//! Asterisk layers (feature "module") need symbols that exist only inside a
+//! running Asterisk.
 
 pub mod args;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod protocol;
 pub mod session;
 
-#[cfg(not(test))]
+#[cfg(all(feature = "module", not(test)))]
 mod app;
-#[cfg(not(test))]
+#[cfg(all(feature = "module", not(test)))]
 mod asterisk;
-#[cfg(not(test))]
+#[cfg(all(feature = "module", not(test)))]
 mod channel_driver;
-#[cfg(not(test))]
+#[cfg(all(feature = "module", not(test)))]
 mod module;
-#[cfg(not(test))]
+#[cfg(all(feature = "module", not(test)))]
 mod status;

@@ -167,9 +167,25 @@ impl Channel {
         unsafe { sys::ast_channel_tech_set(self.as_ptr(), tech) };
     }
 
+    /// Holds the channel's lock until the guard drops.
+    pub fn lock(self) -> ChannelLock {
+        // SAFETY: live channel; the guard unlocks exactly once.
+        unsafe { sys::ars_channel_lock(self.as_ptr()) };
+        ChannelLock(self)
+    }
+
     pub fn unlock(self) {
         // SAFETY: the caller holds the channel's lock (ast_channel_alloc
         // returns the channel locked).
         unsafe { sys::ars_channel_unlock(self.as_ptr()) };
+    }
+}
+
+/// The channel's lock, released on drop.
+pub struct ChannelLock(Channel);
+
+impl Drop for ChannelLock {
+    fn drop(&mut self) {
+        self.0.unlock();
     }
 }

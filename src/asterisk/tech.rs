@@ -241,6 +241,9 @@ unsafe extern "C" fn digit_end<T: Technology>(
         || chan.name(),
         -1,
         || {
+            // Asterisk calls this without the channel lock, unlike the other
+            // callbacks; take it so the state is never touched from two threads.
+            let _locked = chan.lock();
             if let Some(pvt) = pvt_of::<T>(chan) {
                 T::digit_end(chan, pvt, digit as u8);
             }

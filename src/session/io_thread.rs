@@ -11,30 +11,20 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
-use super::assembler::Assembler;
 use super::config::SessionConfig;
 use super::connect::{connect, ConnectError};
 use super::end::EndReason;
 use super::fd::{poll, pollfd};
-use super::handle::{AudioFrame, Event, Shared};
+use super::handle::{Event, Shared};
 use super::log::{Level, Log};
+use super::server_input::{BadInput, ServerInput};
 use super::stats::Stats;
-use crate::protocol::{encode_hangup, encode_uuid, is_dtmf_digit, Decoder, Message};
+use crate::protocol::{encode_hangup, encode_uuid};
 use crate::slog;
 
 /// Bytes of channel audio held for the socket before the uplink queue is
 /// left to fill (and then drop): about half a second at 8 kHz.
 const OUT_HIGH_WATER: usize = 8 * 1024;
-
-/// Kinds of bad input from a server, each logged once per call.
-#[derive(Clone, Copy)]
-enum Complaint {
-    UnknownKind = 1,
-    UuidFromServer = 2,
-    EmptyAudio = 4,
-    WrongRate = 8,
-    BadDtmf = 16,
-}
 
 pub(crate) struct IoThread {
     config: SessionConfig,
@@ -44,10 +34,9 @@ pub(crate) struct IoThread {
     log: Arc<dyn Log>,
     /// Events decoded but not yet accepted by the playout queue.
     pending: VecDeque<Event>,
-    assembler: Assembler,
+    input: ServerInput,
     out: Vec<u8>,
     out_pos: usize,
-    complained: u32,
     last_activity: Instant,
 }
 
@@ -59,7 +48,7 @@ impl IoThread {
         uplink: Receiver<Vec<u8>>,
         log: Arc<dyn Log>,
     ) -> Self {
-        let frame_bytes = config.rate.frame_bytes();
+        let input = ServerInput::new(config.rate);
         IoThread {
             config,
             shared,
@@ -67,10 +56,9 @@ impl IoThread {
             uplink,
             log,
             pending: VecDeque::new(),
-            assembler: Assembler::new(frame_bytes),
+            input,
             out: Vec::new(),
             out_pos: 0,
-            complained: 0,
             last_activity: Instant::now(),
         }
     }
@@ -79,7 +67,28 @@ impl IoThread {
         self.shared.stop.load(Ordering::Acquire)
     }
 
+    /// The thread's body. A panic ends this call (the channel thread sees
+    /// an internal error) and is logged with the channel's name.
     pub fn run(mut self) {
+        let label = self.config.label.clone();
+        let log = self.log.clone();
+        let events = self.events.clone();
+        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work())) {
+            let text = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            slog!(
+                log,
+                Level::Error,
+                "{label}: internal error in the AudioSocket I/O thread ({text}); ending this call"
+            );
+            let _ = events.try_send(Event::Ended(EndReason::Internal(text)));
+        }
+    }
+
+    fn work(&mut self) {
         let stream = {
             let shared = self.shared.clone();
             let is_stopped = move || shared.stop.load(Ordering::Acquire);
@@ -111,10 +120,11 @@ impl IoThread {
     }
 
     fn stream(&mut self, mut stream: TcpStream) -> EndReason {
+        #[cfg(feature = "fault-injection")]
+        crate::fault::at(crate::fault::PANIC_IN_IO_THREAD, &self.config.uuid);
         encode_uuid(&mut self.out, &self.config.uuid);
         self.pending.push_back(Event::Connected);
         self.last_activity = Instant::now();
-        let mut decoder = Decoder::new();
         loop {
             if self.stopped() {
                 // Polite last word; the close follows when the stream drops.
@@ -152,7 +162,7 @@ impl IoThread {
             }
             let sock = fds[1].revents;
             if reading && sock & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
-                if let Some(end) = self.read_in(&mut stream, &mut decoder) {
+                if let Some(end) = self.read_in(&mut stream) {
                     return end;
                 }
             } else if sock & libc::POLLERR != 0 {
@@ -208,28 +218,32 @@ impl IoThread {
 
     /// Reads what the socket has, until it would block or the playout queue
     /// is full. Returns how the call ends, if it does.
-    fn read_in(&mut self, stream: &mut TcpStream, decoder: &mut Decoder) -> Option<EndReason> {
+    fn read_in(&mut self, stream: &mut TcpStream) -> Option<EndReason> {
         loop {
-            match stream.read(decoder.spare()) {
-                Ok(0) => {
-                    self.flush_audio();
-                    return Some(if decoder.buffered() > 0 {
-                        EndReason::ProtocolError(format!(
-                            "the server closed the connection in the middle of a message \
-                             ({} bytes of it received)",
-                            decoder.buffered()
-                        ))
-                    } else {
-                        EndReason::ServerHangup
-                    });
-                }
+            match stream.read(self.input.spare()) {
+                Ok(0) => return Some(self.input.closed(&mut self.pending)),
                 Ok(n) => {
-                    decoder.filled(n);
+                    self.input.filled(n);
                     self.last_activity = Instant::now();
-                    while let Some(msg) = decoder.next_message() {
-                        if let Some(end) = self.handle(msg) {
-                            return Some(end);
+                    let (log, label, server, stats) = (
+                        &self.log,
+                        &self.config.label,
+                        &self.config.server,
+                        &self.shared.stats,
+                    );
+                    let mut bad = |_: BadInput, first: bool, what: String| {
+                        Stats::add(&stats.protocol_errors, 1);
+                        if first {
+                            slog!(
+                                log,
+                                Level::Warning,
+                                "{label}: AudioSocket server {server} sent {what}; skipped \
+                                 (further such messages on this call are not logged)"
+                            );
                         }
+                    };
+                    if let Some(end) = self.input.process(&mut self.pending, &mut bad) {
+                        return Some(end);
                     }
                     self.flush_pending();
                     if !self.pending.is_empty() {
@@ -239,86 +253,18 @@ impl IoThread {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Nothing more for now: let the tail of this burst play.
-                    self.flush_audio();
+                    self.input.pause(&mut self.pending);
                     self.flush_pending();
                     return None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.flush_audio();
+                    self.input.pause(&mut self.pending);
                     return Some(EndReason::NetworkError(format!(
                         "reading from the server: {e}"
                     )));
                 }
             }
-        }
-    }
-
-    fn complain(&mut self, what: Complaint, msg: impl FnOnce() -> String) {
-        Stats::add(&self.shared.stats.protocol_errors, 1);
-        if self.complained & what as u32 == 0 {
-            self.complained |= what as u32;
-            slog!(
-                self.log,
-                Level::Warning,
-                "{}: AudioSocket server {} sent {}; skipped (further such messages on this call are not logged)",
-                self.config.label,
-                self.config.server,
-                msg()
-            );
-        }
-    }
-
-    fn handle(&mut self, msg: Message<'_>) -> Option<EndReason> {
-        match msg {
-            Message::Hangup => {
-                self.flush_audio();
-                return Some(EndReason::ServerHangup);
-            }
-            Message::Audio(rate, payload) if rate == self.config.rate => {
-                if payload.is_empty() {
-                    self.complain(Complaint::EmptyAudio, || "an empty audio message".into());
-                } else {
-                    let pending = &mut self.pending;
-                    self.assembler.push(payload, |pcm| {
-                        pending.push_back(Event::Audio(AudioFrame { pcm }))
-                    });
-                }
-            }
-            Message::Audio(rate, _) => {
-                let call = self.config.rate.hz();
-                self.complain(Complaint::WrongRate, || {
-                    format!("{} Hz audio on a {call} Hz call", rate.hz())
-                });
-            }
-            Message::Dtmf(&[d]) if is_dtmf_digit(d.to_ascii_uppercase()) => {
-                self.flush_audio();
-                self.pending.push_back(Event::Dtmf(d.to_ascii_uppercase()));
-            }
-            Message::Dtmf(p) => {
-                self.complain(Complaint::BadDtmf, || {
-                    format!("a DTMF message that is not one digit ({p:02x?})")
-                });
-            }
-            Message::Uuid(_) => {
-                self.complain(Complaint::UuidFromServer, || "a UUID message".into());
-            }
-            Message::Error(code) => {
-                self.flush_audio();
-                return Some(EndReason::ServerError(code.to_vec()));
-            }
-            Message::Unknown(kind, _) => {
-                self.complain(Complaint::UnknownKind, || {
-                    format!("unknown message kind 0x{kind:02x}")
-                });
-            }
-        }
-        None
-    }
-
-    fn flush_audio(&mut self) {
-        if let Some(pcm) = self.assembler.flush() {
-            self.pending.push_back(Event::Audio(AudioFrame { pcm }));
         }
     }
 

@@ -18,12 +18,14 @@ mod io_thread;
 mod log;
 mod pacer;
 pub mod registry;
+mod server_input;
 mod stats;
 
 pub use config::{ServerAddr, SessionConfig};
 pub use end::EndReason;
 pub use handle::{AudioFrame, Event, Session};
 pub use log::{Level, Log};
+pub use server_input::{BadInput, ServerInput};
 pub use stats::StatsSnapshot;
 
 #[cfg(test)]

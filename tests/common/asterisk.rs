@@ -122,8 +122,40 @@ pub fn module_path() -> PathBuf {
         .clone()
 }
 
+/// The module built with the "fault-injection" feature, in its own target folder.
+pub fn fault_injection_module() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let target = root.join("target/fault-injection");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args([
+                    "build",
+                    "--release",
+                    "--lib",
+                    "--features",
+                    "fault-injection",
+                    "--target-dir",
+                ])
+                .arg(&target)
+                .current_dir(&root)
+                .status()
+                .expect("run cargo build");
+            assert!(
+                status.success(),
+                "building the fault-injection module failed"
+            );
+            target.join("release/libchan_audiosocket_rs.so")
+        })
+        .clone()
+}
+
 pub struct Options<'a> {
     pub dialplan: &'a str,
+    /// The module to load instead of the one under test.
+    pub module: Option<PathBuf>,
     /// Load this project's module at start-up.
     pub load_module: bool,
     /// Also load Asterisk's built-in AudioSocket modules first.
@@ -135,6 +167,7 @@ impl Default for Options<'_> {
     fn default() -> Self {
         Options {
             dialplan: "",
+            module: None,
             load_module: true,
             builtin: false,
             extra_modules: &[],
@@ -182,7 +215,8 @@ impl Asterisk {
             let _ =
                 std::os::unix::fs::symlink(entry.path(), dir.join("mod").join(entry.file_name()));
         }
-        std::os::unix::fs::symlink(module_path(), dir.join("mod/chan_audiosocket_rs.so")).unwrap();
+        let module = opts.module.clone().unwrap_or_else(module_path);
+        std::os::unix::fs::symlink(module, dir.join("mod/chan_audiosocket_rs.so")).unwrap();
         let d = dir.display();
         write(
             &dir.join("etc/asterisk.conf"),
@@ -338,6 +372,42 @@ impl Asterisk {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, |c| c.id())
+    }
+
+    /// Open descriptors, threads and resident KiB of the Asterisk process.
+    pub fn resources(&self) -> (usize, usize, usize) {
+        let pid = self.pid();
+        let fds = fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
+        };
+        (fds, field("Threads:"), field("VmRSS:"))
+    }
+
+    /// Stops Asterisk with `cmd` and returns how the process ended.
+    pub fn stop_with(&mut self, cmd: &str) -> std::process::ExitStatus {
+        let _ = self.try_cli(cmd);
+        let mut child = self.child.take().expect("running");
+        let t0 = Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("Asterisk did not stop after '{cmd}'");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
     }
 
     /// Whether the Asterisk process is still running.
