@@ -46,18 +46,18 @@ pub(crate) fn connect(
         if is_stopped() {
             return Err(ConnectError::Aborted);
         }
+        // The whole budget is named, whichever address used it up.
+        let timed_out = || format!("{addr}: timed out after {} ms", timeout.as_millis());
         let now = Instant::now();
         if now >= deadline {
-            errors.push(format!(
-                "{addr}: timed out after {} ms",
-                timeout.as_millis()
-            ));
+            errors.push(timed_out());
             break;
         }
         match connect_one(addr, deadline - now, stop_fd, is_stopped) {
             Ok(s) => return Ok(s),
-            Err(ConnectError::Aborted) => return Err(ConnectError::Aborted),
-            Err(ConnectError::Failed(e)) => errors.push(format!("{addr}: {e}")),
+            Err(Attempt::Aborted) => return Err(ConnectError::Aborted),
+            Err(Attempt::TimedOut) => errors.push(timed_out()),
+            Err(Attempt::Failed(e)) => errors.push(format!("{addr}: {e}")),
         }
     }
     Err(ConnectError::Failed(errors.join("; ")))
@@ -99,19 +99,26 @@ fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
+/// How one address's attempt failed.
+enum Attempt {
+    Aborted,
+    TimedOut,
+    Failed(String),
+}
+
 fn connect_one(
     addr: &SocketAddr,
     timeout: Duration,
     stop_fd: &impl AsRawFd,
     is_stopped: &dyn Fn() -> bool,
-) -> Result<TcpStream, ConnectError> {
+) -> Result<TcpStream, Attempt> {
     let family = if addr.is_ipv4() {
         libc::AF_INET
     } else {
         libc::AF_INET6
     };
     let os_err =
-        |what: &str| ConnectError::Failed(format!("{what}: {}", io::Error::last_os_error()));
+        |what: &str| Attempt::Failed(format!("{what}: {}", io::Error::last_os_error()));
     // SAFETY: socket() takes no pointers; a non-negative result is a new
     // descriptor that we take ownership of just below.
     let raw = unsafe {
@@ -139,25 +146,22 @@ fn connect_one(
     if ret < 0 {
         let e = io::Error::last_os_error();
         if e.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(ConnectError::Failed(e.to_string()));
+            return Err(Attempt::Failed(e.to_string()));
         }
         let deadline = Instant::now() + timeout;
         loop {
             let now = Instant::now();
             if now >= deadline {
-                return Err(ConnectError::Failed(format!(
-                    "timed out after {} ms",
-                    timeout.as_millis()
-                )));
+                return Err(Attempt::TimedOut);
             }
             let mut fds = [
                 pollfd(sock.as_raw_fd(), libc::POLLOUT),
                 pollfd(stop_fd.as_raw_fd(), libc::POLLIN),
             ];
             poll(&mut fds, Some(deadline - now))
-                .map_err(|e| ConnectError::Failed(e.to_string()))?;
+                .map_err(|e| Attempt::Failed(e.to_string()))?;
             if fds[1].revents != 0 && is_stopped() {
-                return Err(ConnectError::Aborted);
+                return Err(Attempt::Aborted);
             }
             if fds[0].revents != 0 {
                 break;
@@ -179,7 +183,7 @@ fn connect_one(
             return Err(os_err("getsockopt"));
         }
         if err != 0 {
-            return Err(ConnectError::Failed(
+            return Err(Attempt::Failed(
                 io::Error::from_raw_os_error(err).to_string(),
             ));
         }
@@ -188,4 +192,23 @@ fn connect_one(
     // Small frames every 20 ms: send each at once rather than coalescing.
     let _ = stream.set_nodelay(true);
     Ok(stream)
+}
+
+/// Caps the kernel's send buffer. Left to autotune it grows to megabytes:
+/// minutes of audio for a server that stopped reading, all of it stale by
+/// the time the server reads again. Capped, the module's own bounded queue
+/// fills after a few seconds and further channel audio is dropped and counted.
+pub(crate) fn cap_send_buffer(stream: &TcpStream, bytes: usize) {
+    let size = bytes.min(i32::MAX as usize) as libc::c_int;
+    // SAFETY: the descriptor is an open socket; size is a valid c_int that
+    // outlives the call.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&size as *const libc::c_int).cast(),
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
 use super::config::SessionConfig;
-use super::connect::{connect, ConnectError};
+use super::connect::{cap_send_buffer, connect, ConnectError};
 use super::end::EndReason;
 use super::fd::{poll, pollfd};
 use super::handle::{Event, Shared};
@@ -70,6 +70,7 @@ impl IoThread {
     /// The thread's body. A panic ends this call (the channel thread sees
     /// an internal error) and is logged with the channel's name.
     pub fn run(mut self) {
+        let shared = self.shared.clone();
         let label = self.config.label.clone();
         let log = self.log.clone();
         let events = self.events.clone();
@@ -86,6 +87,10 @@ impl IoThread {
             );
             let _ = events.try_send(Event::Ended(EndReason::Internal(text)));
         }
+        // However the thread ends, the channel thread must look: a closed
+        // queue or a last event is waiting for it.
+        drop(self);
+        shared.chan_wake.signal();
     }
 
     fn work(&mut self) {
@@ -120,6 +125,8 @@ impl IoThread {
     }
 
     fn stream(&mut self, mut stream: TcpStream) -> EndReason {
+        // About a second of audio in the kernel (which doubles the figure).
+        cap_send_buffer(&stream, (self.config.rate.frame_bytes() * 50).max(16 * 1024));
         #[cfg(feature = "fault-injection")]
         crate::fault::at(crate::fault::PANIC_IN_IO_THREAD, &self.config.uuid);
         encode_uuid(&mut self.out, &self.config.uuid);

@@ -22,6 +22,25 @@ impl TestServer {
         TestServer { listener, port }
     }
 
+    /// A server whose connections have a small, fixed receive buffer (no
+    /// autotuning), so one that stops reading stalls the sender quickly.
+    pub fn with_small_receive_buffer() -> TestServer {
+        let srv = Self::new();
+        let size: libc::c_int = 8192;
+        // SAFETY: the listener's descriptor is open; accepted sockets
+        // inherit the option; size outlives the call.
+        unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&srv.listener),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        srv
+    }
+
     /// Waits for one connection.
     pub fn accept(&self, timeout: Duration) -> Option<Conn> {
         let t0 = Instant::now();
