@@ -51,6 +51,8 @@ const FUNCTIONS: &[&str] = &[
     "ast_format_get_sample_rate",
     "ast_format_cap_count",
     "ast_format_cap_get_format",
+    "__ast_cli_register_multiple",
+    "ast_cli_unregister_multiple",
 ];
 
 /// Every Asterisk struct the module reads or builds, and the enums it names.
@@ -68,6 +70,9 @@ const TYPES: &[&str] = &[
     "ast_module_load_priority",
     "ast_channel_state",
     "ast_format_cmp_res",
+    "ast_cli_entry",
+    "ast_cli_args",
+    "ast_cli_command",
 ];
 
 const VARS: &[&str] = &[
@@ -77,6 +82,8 @@ const VARS: &[&str] = &[
     "AST_FRIENDLY_OFFSET",
     "AST_CAUSE_.*",
     "__LOG_.*",
+    "RESULT_.*",
+    "AST_MAX_CMD_LEN",
 ];
 
 /// Reads an environment variable and tells cargo to rebuild when it changes.

@@ -19,6 +19,7 @@
 #include "asterisk/channel.h"
 #include "asterisk/pbx.h"
 #include "asterisk/causes.h"
+#include "asterisk/cli.h"
 
 /* ASTERISK_GPL_KEY, for ast_module_info.key. */
 extern const char ars_gpl_key[];
@@ -47,6 +48,9 @@ struct ast_channel *ars_channel_alloc(const struct ast_assigned_ids *assignedids
 
 /* ast_frfree(). */
 void ars_frfree(struct ast_frame *frame);
+
+/* ast_cli() with a fixed format. */
+void ars_cli(int fd, const char *msg);
 
 /* ast_module_ref() / ast_module_unref(). */
 void ars_module_ref(struct ast_module *mod);

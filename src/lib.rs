@@ -17,6 +17,7 @@ pub mod args;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod protocol;
+pub mod report;
 pub mod session;
 
 #[cfg(all(feature = "module", not(test)))]
@@ -25,6 +26,8 @@ mod app;
 mod asterisk;
 #[cfg(all(feature = "module", not(test)))]
 mod channel_driver;
+#[cfg(all(feature = "module", not(test)))]
+mod cli;
 #[cfg(all(feature = "module", not(test)))]
 mod module;
 #[cfg(all(feature = "module", not(test)))]

@@ -2,10 +2,12 @@
 
 use crate::app::AudioSocketApp;
 use crate::asterisk::application::{self, Application};
+use crate::asterisk::cli as ast_cli;
 use crate::asterisk::logger::ast_log;
 use crate::asterisk::module::asterisk_module;
 use crate::asterisk::tech::{self, Technology};
 use crate::channel_driver::AudioSocketTech;
+use crate::cli::{ShowSession, ShowSessions, ShowStats};
 use crate::session::{registry, Level};
 
 asterisk_module!(
@@ -47,6 +49,18 @@ fn load() -> bool {
         );
         return false;
     }
+    let commands = vec![
+        ast_cli::entry::<ShowSessions>(),
+        ast_cli::entry::<ShowSession>(),
+        ast_cli::entry::<ShowStats>(),
+    ];
+    if !ast_cli::register(commands) {
+        // The calls still work; only the commands are missing.
+        ast_log!(
+            Level::Warning,
+            "chan_audiosocket_rs: cannot register the audiosocket CLI commands"
+        );
+    }
     true
 }
 
@@ -59,6 +73,7 @@ fn unload() -> bool {
         );
         return false;
     }
+    ast_cli::unregister();
     application::unregister::<AudioSocketApp>();
     tech::unregister();
     // Every I/O thread has finished its work; join them so none is still

@@ -32,8 +32,14 @@ fn dialplan() -> String {
         app("app", &format!("{UUID},127.0.0.1:${{EXTEN}}")),
         app("app-t1", &format!("{UUID},127.0.0.1:${{EXTEN}},t(1)")),
         app("panic-app", &format!("{PANIC_IN_APP},127.0.0.1:${{EXTEN}}")),
-        app("panic-io", &format!("{PANIC_IN_IO_THREAD},127.0.0.1:${{EXTEN}}")),
-        dial("panic-read", &format!("127.0.0.1:${{EXTEN}}/{PANIC_IN_READ}")),
+        app(
+            "panic-io",
+            &format!("{PANIC_IN_IO_THREAD},127.0.0.1:${{EXTEN}}"),
+        ),
+        dial(
+            "panic-read",
+            &format!("127.0.0.1:${{EXTEN}}/{PANIC_IN_READ}"),
+        ),
         dial("dial-t1", &format!("127.0.0.1:${{EXTEN}}/{UUID}/t(1)")),
         "[tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n".into(),
         "[echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n".into(),
@@ -49,7 +55,13 @@ fn black_hole() -> (std::net::TcpListener, Vec<std::net::TcpStream>, u16) {
     // SAFETY: l's descriptor is open; listen(0) only shrinks its backlog.
     unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&l), 0) };
     let fill = (0..8)
-        .filter_map(|_| std::net::TcpStream::connect_timeout(&l.local_addr().unwrap(), Duration::from_millis(100)).ok())
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(
+                &l.local_addr().unwrap(),
+                Duration::from_millis(100),
+            )
+            .ok()
+        })
         .collect();
     (l, fill, port)
 }
@@ -75,15 +87,36 @@ fn a_panic_in_the_module_ends_only_that_call() {
     // The application panics before connecting.
     let srv = TestServer::new();
     ast.originate(&format!("{}@panic-app", srv.port), "1@silent");
-    let line = ast.expect_log(&["ERROR", "internal error in chan_audiosocket_rs", "fault injection"], 5 * S);
-    assert!(line.contains(&format!("Local/{}@panic-app", srv.port)), "names the channel: {line}");
+    let line = ast.expect_log(
+        &[
+            "ERROR",
+            "internal error in chan_audiosocket_rs",
+            "fault injection",
+        ],
+        5 * S,
+    );
+    assert!(
+        line.contains(&format!("Local/{}@panic-app", srv.port)),
+        "names the channel: {line}"
+    );
 
     // The channel driver's read callback panics once connected.
     let srv = TestServer::new();
     ast.originate(&format!("{}@panic-read", srv.port), "1@silent");
     let _conn = srv.accept(5 * S).unwrap();
-    let line = ast.expect_log(&["ERROR", "AudioSocket/127.0.0.1", "internal error", "fault injection"], 5 * S);
-    assert!(line.contains(&format!("AudioSocket/127.0.0.1:{}-", srv.port)), "{line}");
+    let line = ast.expect_log(
+        &[
+            "ERROR",
+            "AudioSocket/127.0.0.1",
+            "internal error",
+            "fault injection",
+        ],
+        5 * S,
+    );
+    assert!(
+        line.contains(&format!("AudioSocket/127.0.0.1:{}-", srv.port)),
+        "{line}"
+    );
     ast.expect_log(&[&format!("DIALED {}", srv.port)], 5 * S);
 
     // The I/O thread panics once connected.
@@ -91,20 +124,39 @@ fn a_panic_in_the_module_ends_only_that_call() {
     ast.originate(&format!("{}@panic-io", srv.port), "1@silent");
     let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
     assert!(line.contains("status=INTERNAL_ERROR"), "{line}");
-    ast.expect_log(&["ERROR", &format!("Local/{}@panic-io", srv.port), "I/O thread"], S);
+    ast.expect_log(
+        &[
+            "ERROR",
+            &format!("Local/{}@panic-io", srv.port),
+            "I/O thread",
+        ],
+        S,
+    );
 
     // The healthy call never stopped.
     let msgs = good.read_for(S);
-    assert!(msgs.len() >= 40, "healthy call still streams: {} frames", msgs.len());
+    assert!(
+        msgs.len() >= 40,
+        "healthy call still streams: {} frames",
+        msgs.len()
+    );
     good.hangup();
-    ast.expect_log(&[&format!("RESULT {} status=SERVER_HANGUP", healthy.port)], 5 * S);
+    ast.expect_log(
+        &[&format!("RESULT {} status=SERVER_HANGUP", healthy.port)],
+        5 * S,
+    );
     assert!(ast.wait_no_channels(10 * S));
-    assert_eq!(ast.cli("core show channels count").lines().count() > 0, true);
+    assert_eq!(
+        ast.cli("core show channels count").lines().count() > 0,
+        true
+    );
 }
 
 #[test]
 fn a_server_that_stops_reading_for_a_minute_blocks_nothing() {
-    let Some(ast) = Asterisk::start("stalled_server", &dialplan()) else { return };
+    let Some(ast) = Asterisk::start("stalled_server", &dialplan()) else {
+        return;
+    };
     // Left to autotune, the stalled server's kernel would take in megabytes
     // (a loopback receive buffer grows without the application reading).
     let stalled = TestServer::with_small_receive_buffer();
@@ -132,57 +184,102 @@ fn a_server_that_stops_reading_for_a_minute_blocks_nothing() {
         ast.cli("core show channels");
         worst_cli = worst_cli.max(c0.elapsed());
     }
-    assert!(back + 2 * 320 >= sent * 9 / 10, "the other call's echo kept flowing: {back} of {sent} bytes");
-    assert!(worst_cli < 2 * S, "the CLI stayed responsive (worst {worst_cli:?})");
+    assert!(
+        back + 2 * 320 >= sent * 9 / 10,
+        "the other call's echo kept flowing: {back} of {sent} bytes"
+    );
+    assert!(
+        worst_cli < 2 * S,
+        "the CLI stayed responsive (worst {worst_cli:?})"
+    );
     let drops: Vec<String> = ast
         .log()
         .lines()
         .filter(|l| l.contains("not reading; dropping channel audio"))
         .map(String::from)
         .collect();
-    assert_eq!(drops.len(), 1, "one warning for the stalled call: {drops:?}");
-    assert!(drops[0].contains(&format!("Local/{}@app", stalled.port)), "{}", drops[0]);
+    assert_eq!(
+        drops.len(),
+        1,
+        "one warning for the stalled call: {drops:?}"
+    );
+    assert!(
+        drops[0].contains(&format!("Local/{}@app", stalled.port)),
+        "{}",
+        drops[0]
+    );
     // The stalled call is still up, and ends normally when its server does.
-    assert!(ast.wait_log(&[&format!("RESULT {}", stalled.port)], Duration::ZERO).is_none());
+    assert!(ast
+        .wait_log(&[&format!("RESULT {}", stalled.port)], Duration::ZERO)
+        .is_none());
     stuck.hangup();
-    ast.expect_log(&[&format!("RESULT {} status=SERVER_HANGUP", stalled.port)], 10 * S);
+    ast.expect_log(
+        &[&format!("RESULT {} status=SERVER_HANGUP", stalled.port)],
+        10 * S,
+    );
     echo.hangup();
     assert!(ast.wait_no_channels(10 * S));
 }
 
 #[test]
 fn a_server_that_never_answers_fails_within_the_connect_timeout() {
-    let Some(ast) = Asterisk::start("never_answers", &dialplan()) else { return };
+    let Some(ast) = Asterisk::start("never_answers", &dialplan()) else {
+        return;
+    };
     let (_l, _fill, port) = black_hole();
     let t0 = Instant::now();
     ast.originate(&format!("{port}@app-t1"), "1@silent");
     let line = ast.expect_log(&[&format!("RESULT {port}")], 5 * S);
     assert!(line.contains("status=CONNECT_FAILED"), "{line}");
     let took = t0.elapsed();
-    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(2500), "{took:?}");
-    ast.expect_log(&["ERROR", &format!("127.0.0.1:{port}"), "timed out after 1000 ms"], S);
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
+    ast.expect_log(
+        &[
+            "ERROR",
+            &format!("127.0.0.1:{port}"),
+            "timed out after 1000 ms",
+        ],
+        S,
+    );
 
     let t0 = Instant::now();
     ast.originate(&format!("{port}@dial-t1"), "1@silent");
     let line = ast.expect_log(&[&format!("DIALED {port}")], 5 * S);
     assert!(line.contains("dialstatus=CHANUNAVAIL"), "{line}");
-    assert!(t0.elapsed() < Duration::from_millis(2500), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        t0.elapsed()
+    );
     assert!(ast.wait_no_channels(5 * S));
 }
 
 #[test]
 fn core_stop_now_with_live_calls_does_not_crash() {
-    let Some(mut ast) = Asterisk::start("core_stop_now", &dialplan()) else { return };
+    let Some(mut ast) = Asterisk::start("core_stop_now", &dialplan()) else {
+        return;
+    };
     let servers: Vec<TestServer> = (0..20).map(|_| TestServer::new()).collect();
     for s in &servers {
         ast.originate(&format!("{}@app", s.port), "1@tone");
     }
-    let mut conns: Vec<_> = servers.iter().map(|s| s.accept(5 * S).expect("connects")).collect();
+    let mut conns: Vec<_> = servers
+        .iter()
+        .map(|s| s.accept(5 * S).expect("connects"))
+        .collect();
     for c in &mut conns {
         c.read_msg(2 * S).unwrap();
     }
     let status = ast.stop_with("core stop now");
-    assert_eq!(status.signal(), None, "Asterisk was killed by a signal: {status:?}\n{}", ast.stderr());
+    assert_eq!(
+        status.signal(),
+        None,
+        "Asterisk was killed by a signal: {status:?}\n{}",
+        ast.stderr()
+    );
     assert!(!ast.stderr().contains("panicked"), "{}", ast.stderr());
     for c in &mut conns {
         assert!(c.wait_closed(5 * S), "every socket closed");

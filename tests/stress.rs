@@ -45,11 +45,14 @@ fn drain_until_closed(s: &mut TcpStream, limit: Duration) {
     let end = Instant::now() + limit;
     let mut buf = [0u8; 4096];
     while Instant::now() < end {
-        s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
         match s.read(&mut buf) {
             Ok(0) => return,
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(_) => return,
         }
     }
@@ -106,7 +109,12 @@ fn misbehave(mut s: TcpStream, seed: u64) {
     drain_until_closed(&mut s, 15 * S);
 }
 
-fn serve(listener: TcpListener, stop: Arc<AtomicBool>, handled: Arc<AtomicUsize>, per_conn: fn(TcpStream, u64)) -> thread::JoinHandle<()> {
+fn serve(
+    listener: TcpListener,
+    stop: Arc<AtomicBool>,
+    handled: Arc<AtomicUsize>,
+    per_conn: fn(TcpStream, u64),
+) -> thread::JoinHandle<()> {
     listener.set_nonblocking(true).unwrap();
     thread::spawn(move || {
         let mut n = 0u64;
@@ -144,7 +152,9 @@ fn settle(ast: &Asterisk, base: (usize, usize, usize)) -> (usize, usize, usize) 
 
 #[test]
 fn two_hundred_concurrent_calls_ending_at_random_times() {
-    let Some(mut ast) = Asterisk::start("two_hundred_concurrent", &dialplan()) else { return };
+    let Some(mut ast) = Asterisk::start("two_hundred_concurrent", &dialplan()) else {
+        return;
+    };
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let stop = Arc::new(AtomicBool::new(false));
@@ -155,10 +165,16 @@ fn two_hundred_concurrent_calls_ending_at_random_times() {
     // SAFETY: hole's descriptor is open; listen(0) only shrinks its backlog.
     unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&hole), 0) };
     let _fill: Vec<_> = (0..8)
-        .filter_map(|_| TcpStream::connect_timeout(&hole.local_addr().unwrap(), Duration::from_millis(100)).ok())
+        .filter_map(|_| {
+            TcpStream::connect_timeout(&hole.local_addr().unwrap(), Duration::from_millis(100)).ok()
+        })
         .collect();
     let hole_port = hole.local_addr().unwrap().port();
-    let refused = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
 
     let base = ast.resources();
     let mut rng = Rng(0x5eed);
@@ -169,23 +185,41 @@ fn two_hundred_concurrent_calls_ending_at_random_times() {
             _ => port,
         };
         let ctx = if i % 2 == 0 { "app" } else { "dial" };
-        let far = if rng.below(2) == 0 { "1@rndhang" } else { "1@tone" };
+        let far = if rng.below(2) == 0 {
+            "1@rndhang"
+        } else {
+            "1@tone"
+        };
         ast.originate(&format!("{target}@{ctx}"), far);
     }
     let peak = ast.resources();
     // Servers end their calls within a few seconds; the tone calls with a
     // quiet server are ended by the server side's drain limit.
-    assert!(ast.wait_no_channels(60 * S), "calls left over:\n{}", ast.cli("core show channels"));
+    assert!(
+        ast.wait_no_channels(60 * S),
+        "calls left over:\n{}",
+        ast.cli("core show channels")
+    );
     stop.store(true, Ordering::Relaxed);
     server.join().unwrap();
     assert!(ast.alive(), "Asterisk is still running");
     let after = settle(&ast, base);
     eprintln!("fds/threads/RSS KiB: before {base:?}, at peak {peak:?}, after {after:?}; {} connections served", handled.load(Ordering::Relaxed));
-    assert!(after.0 <= base.0 + 2, "descriptors leaked: {base:?} -> {after:?}");
-    assert!(after.1 <= base.1 + 2, "threads leaked: {base:?} -> {after:?}");
+    assert!(
+        after.0 <= base.0 + 2,
+        "descriptors leaked: {base:?} -> {after:?}"
+    );
+    assert!(
+        after.1 <= base.1 + 2,
+        "threads leaked: {base:?} -> {after:?}"
+    );
     let log = ast.log();
     assert!(!log.contains("internal error"), "{}", ast.log_tail());
-    assert!(!log.contains("may not have been hung up properly"), "{}", ast.log_tail());
+    assert!(
+        !log.contains("may not have been hung up properly"),
+        "{}",
+        ast.log_tail()
+    );
 }
 
 /// Sends a tenth of a second of audio, hangs up, and waits for the close.
@@ -203,7 +237,9 @@ fn short_call(mut s: TcpStream, _seed: u64) {
 
 #[test]
 fn a_thousand_calls_in_a_row_leave_no_trace() {
-    let Some(ast) = Asterisk::start("thousand_calls", &dialplan()) else { return };
+    let Some(ast) = Asterisk::start("thousand_calls", &dialplan()) else {
+        return;
+    };
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let stop = Arc::new(AtomicBool::new(false));
@@ -214,7 +250,11 @@ fn a_thousand_calls_in_a_row_leave_no_trace() {
         let mut started = 0;
         let t0 = Instant::now();
         while handled.load(Ordering::Relaxed) < start + n {
-            assert!(t0.elapsed() < 300 * S, "calls stalled at {}", handled.load(Ordering::Relaxed) - start);
+            assert!(
+                t0.elapsed() < 300 * S,
+                "calls stalled at {}",
+                handled.load(Ordering::Relaxed) - start
+            );
             // At most ten at a time: each call is short, so this is a row.
             if started < n && started - (handled.load(Ordering::Relaxed) - start) < 10 {
                 let ctx = if started % 2 == 0 { "app" } else { "dial" };
@@ -234,8 +274,17 @@ fn a_thousand_calls_in_a_row_leave_no_trace() {
     stop.store(true, Ordering::Relaxed);
     server.join().unwrap();
     eprintln!("fds/threads/RSS KiB after 50 calls {base:?}, after 1,050 {after:?}");
-    assert!(after.0 <= base.0 + 2, "descriptors leaked: {base:?} -> {after:?}");
-    assert!(after.1 <= base.1 + 2, "threads leaked: {base:?} -> {after:?}");
+    assert!(
+        after.0 <= base.0 + 2,
+        "descriptors leaked: {base:?} -> {after:?}"
+    );
+    assert!(
+        after.1 <= base.1 + 2,
+        "threads leaked: {base:?} -> {after:?}"
+    );
     // 1,000 calls: a leak of even 8 KiB a call would show as 8 MiB.
-    assert!(after.2 <= base.2 + 8 * 1024, "memory grew: {base:?} -> {after:?}");
+    assert!(
+        after.2 <= base.2 + 8 * 1024,
+        "memory grew: {base:?} -> {after:?}"
+    );
 }

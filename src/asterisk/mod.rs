@@ -3,6 +3,7 @@
 
 pub mod application;
 pub mod channel;
+pub mod cli;
 pub mod format;
 pub mod frame;
 pub mod guard;

@@ -117,8 +117,7 @@ fn connect_one(
     } else {
         libc::AF_INET6
     };
-    let os_err =
-        |what: &str| Attempt::Failed(format!("{what}: {}", io::Error::last_os_error()));
+    let os_err = |what: &str| Attempt::Failed(format!("{what}: {}", io::Error::last_os_error()));
     // SAFETY: socket() takes no pointers; a non-negative result is a new
     // descriptor that we take ownership of just below.
     let raw = unsafe {
@@ -158,8 +157,7 @@ fn connect_one(
                 pollfd(sock.as_raw_fd(), libc::POLLOUT),
                 pollfd(stop_fd.as_raw_fd(), libc::POLLIN),
             ];
-            poll(&mut fds, Some(deadline - now))
-                .map_err(|e| Attempt::Failed(e.to_string()))?;
+            poll(&mut fds, Some(deadline - now)).map_err(|e| Attempt::Failed(e.to_string()))?;
             if fds[1].revents != 0 && is_stopped() {
                 return Err(Attempt::Aborted);
             }

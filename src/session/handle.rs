@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError, TrySendError};
 
+use super::census;
 use super::config::SessionConfig;
 use super::end::EndReason;
 use super::fd::{EventFd, TimerFd};
@@ -43,6 +44,8 @@ pub enum Event {
 /// State both threads touch.
 pub(crate) struct Shared {
     pub stop: AtomicBool,
+    /// The connection is up (set by the channel side when it sees it).
+    pub connected: AtomicBool,
     /// The I/O thread is waiting for room in the playout queue.
     pub io_wants_room: AtomicBool,
     pub io_wake: EventFd,
@@ -65,6 +68,9 @@ pub struct Session {
     log: Arc<dyn Log>,
     label: String,
     logged_drop: bool,
+    census_id: u64,
+    /// How it ended, once known (a drop before that is a channel hangup).
+    end: Option<EndReason>,
 }
 
 impl Session {
@@ -72,6 +78,7 @@ impl Session {
     pub fn start(config: SessionConfig, log: Arc<dyn Log>) -> io::Result<Session> {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
+            connected: AtomicBool::new(false),
             io_wants_room: AtomicBool::new(false),
             io_wake: EventFd::new()?,
             chan_wake: EventFd::new()?,
@@ -94,10 +101,26 @@ impl Session {
             log: log.clone(),
             label: config.label.clone(),
             logged_drop: false,
+            census_id: 0,
+            end: None,
         };
+        let mut session = session;
+        session.census_id = census::join(census::Entry {
+            id: 0,
+            channel: config.label.clone(),
+            uuid: uuid::Uuid::from_bytes(config.uuid).to_string(),
+            server: config.server.clone(),
+            rate: config.rate,
+            started: Instant::now(),
+            shared: shared.clone(),
+            queued: session.events.clone(),
+        });
         let name = format!("audiosock {}", config.server.port);
         let io = IoThread::new(config, shared, event_tx, uplink_rx, log);
-        registry::spawn(&name, move || io.run())?;
+        if let Err(e) = registry::spawn(&name, move || io.run()) {
+            session.end = Some(EndReason::Internal(format!("cannot start a thread: {e}")));
+            return Err(e);
+        }
         Ok(session)
     }
 
@@ -196,8 +219,14 @@ impl Session {
         }
         let ev = self.head.take()?;
         match &ev {
-            Event::Connected => self.connected = true,
-            Event::Ended(_) => self.ended = true,
+            Event::Connected => {
+                self.connected = true;
+                self.shared.connected.store(true, Ordering::Release);
+            }
+            Event::Ended(end) => {
+                self.ended = true;
+                self.end = Some(end.clone());
+            }
             Event::Audio(f) => {
                 Stats::add(&self.shared.stats.frames_down, 1);
                 Stats::add(&self.shared.stats.bytes_down, f.pcm.len() as u64);
@@ -222,5 +251,7 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
         self.shared.io_wake.signal();
+        let end = self.end.take().unwrap_or(EndReason::ChannelHangup);
+        census::leave(self.census_id, &end);
     }
 }

@@ -126,7 +126,10 @@ impl IoThread {
 
     fn stream(&mut self, mut stream: TcpStream) -> EndReason {
         // About a second of audio in the kernel (which doubles the figure).
-        cap_send_buffer(&stream, (self.config.rate.frame_bytes() * 50).max(16 * 1024));
+        cap_send_buffer(
+            &stream,
+            (self.config.rate.frame_bytes() * 50).max(16 * 1024),
+        );
         #[cfg(feature = "fault-injection")]
         crate::fault::at(crate::fault::PANIC_IN_IO_THREAD, &self.config.uuid);
         encode_uuid(&mut self.out, &self.config.uuid);

@@ -9,6 +9,7 @@
 //! is full the I/O thread stops reading the socket, so TCP slows the server.
 
 mod assembler;
+pub mod census;
 mod config;
 mod connect;
 mod end;

@@ -436,3 +436,31 @@ fn a_server_that_stops_reading_costs_dropped_frames_not_a_blocked_channel() {
     assert_eq!(log.warnings().len(), 1, "{:?}", log.warnings());
     drop(peer);
 }
+
+#[test]
+fn the_census_lists_live_sessions_and_counts_how_they_ended() {
+    let (l, addr) = listener();
+    let log = Arc::new(Captured::default());
+    let label = format!("Test/census-{}", addr.port);
+    let before = census::totals();
+    let mut s = Session::start(SessionConfig::new(UUID, addr, Rate::Hz8000, &label), log).unwrap();
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    pump(&mut s, Duration::from_millis(100));
+    let live = census::sessions();
+    let me = live
+        .iter()
+        .find(|v| v.channel == label)
+        .expect("listed while live");
+    assert!(me.connected);
+    assert_eq!(me.uuid, uuid::Uuid::from_bytes(UUID).to_string());
+    drop(s);
+    assert!(census::sessions().iter().all(|v| v.channel != label));
+    let after = census::totals();
+    assert!(after.started > before.started);
+    let channel_hangup = census::STATUSES
+        .iter()
+        .position(|s| *s == "CHANNEL_HANGUP")
+        .unwrap();
+    assert!(after.ended[channel_hangup] > before.ended[channel_hangup]);
+}

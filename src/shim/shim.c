@@ -84,3 +84,8 @@ void ars_module_unref(struct ast_module *mod)
 {
 	__ast_module_unref(mod, __FILE__, __LINE__, __func__);
 }
+
+void ars_cli(int fd, const char *msg)
+{
+	ast_cli(fd, "%s", msg);
+}

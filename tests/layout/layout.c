@@ -16,6 +16,7 @@
 #include "asterisk/format.h"
 #include "asterisk/format_cap.h"
 #include "asterisk/astobj2.h"
+#include "asterisk/cli.h"
 
 #define SIZE(t) printf("sizeof(%s) = %zu\n", #t, sizeof(t))
 #define OFF(t, f) printf("offsetof(%s, %s) = %zu\n", #t, #f, offsetof(t, f))
@@ -98,6 +99,34 @@ int main(void)
 	OFF(struct ast_channel_tech, pre_call);
 	OFF(struct ast_channel_tech, send_text_data);
 
+	SIZE(struct ast_cli_args);
+	OFF(struct ast_cli_args, fd);
+	OFF(struct ast_cli_args, argc);
+	OFF(struct ast_cli_args, argv);
+	OFF(struct ast_cli_args, line);
+	OFF(struct ast_cli_args, word);
+	OFF(struct ast_cli_args, pos);
+	OFF(struct ast_cli_args, n);
+
+	SIZE(struct ast_cli_entry);
+	OFF(struct ast_cli_entry, cmda);
+	OFF(struct ast_cli_entry, summary);
+	OFF(struct ast_cli_entry, usage);
+	OFF(struct ast_cli_entry, inuse);
+	OFF(struct ast_cli_entry, module);
+	OFF(struct ast_cli_entry, _full_cmd);
+	OFF(struct ast_cli_entry, cmdlen);
+	OFF(struct ast_cli_entry, args);
+	OFF(struct ast_cli_entry, command);
+	OFF(struct ast_cli_entry, handler);
+	OFF(struct ast_cli_entry, list);
+
+	VAL(AST_MAX_CMD_LEN);
+	VAL(CLI_INIT);
+	VAL(CLI_GENERATE);
+	VAL(CLI_HANDLER);
+	VAL(RESULT_SUCCESS);
+	VAL(RESULT_SHOWUSAGE);
 	VAL(AST_MODULE_LOAD_SUCCESS);
 	VAL(AST_MODULE_LOAD_DECLINE);
 	VAL(AST_MODFLAG_LOAD_ORDER);

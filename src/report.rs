@@ -1,0 +1,193 @@
+//! The text of the `audiosocket show ...` CLI commands. Pure, so the
+//! layout is tested without Asterisk.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::session::census::{SessionView, Totals, STATUSES};
+
+fn age(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// `audiosocket show sessions`: one line per live session.
+pub fn sessions(list: &[SessionView]) -> String {
+    let mut out = format!(
+        "{:<32} {:<36} {:<22} {:>6} {:>8} {:>15} {:>21} {:>8} {:>6}\n",
+        "Channel",
+        "UUID",
+        "Server",
+        "Rate",
+        "Age",
+        "Frames up/down",
+        "Bytes up/down",
+        "Buffer",
+        "Drops"
+    );
+    for s in list {
+        let _ = writeln!(
+            out,
+            "{:<32} {:<36} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>6}",
+            s.channel,
+            s.uuid,
+            s.server.to_string(),
+            s.rate.hz(),
+            age(s.age),
+            format!("{}/{}", s.stats.frames_up, s.stats.frames_down),
+            format!("{}/{}", s.stats.bytes_up, s.stats.bytes_down),
+            s.buffered.as_millis(),
+            s.stats.dropped_up,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} AudioSocket session{}",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    );
+    out
+}
+
+/// The session whose channel name or UUID is `key`.
+pub fn find<'a>(list: &'a [SessionView], key: &str) -> Option<&'a SessionView> {
+    list.iter()
+        .find(|s| s.channel == key || s.uuid.eq_ignore_ascii_case(key))
+}
+
+/// `audiosocket show session <uuid|channel>`.
+pub fn session(s: &SessionView) -> String {
+    let st = &s.stats;
+    format!(
+        "Channel:          {}\n\
+         UUID:             {}\n\
+         Server:           {}\n\
+         State:            {}\n\
+         Rate:             {} Hz ({})\n\
+         Age:              {}\n\
+         Frames up/down:   {}/{}\n\
+         Bytes up/down:    {}/{}\n\
+         Playout buffer:   {} ms\n\
+         Dropped up:       {}\n\
+         Protocol errors:  {}\n",
+        s.channel,
+        s.uuid,
+        s.server,
+        if s.connected {
+            "connected"
+        } else {
+            "connecting"
+        },
+        s.rate.hz(),
+        s.rate.format_name(),
+        age(s.age),
+        st.frames_up,
+        st.frames_down,
+        st.bytes_up,
+        st.bytes_down,
+        s.buffered.as_millis(),
+        st.dropped_up,
+        st.protocol_errors,
+    )
+}
+
+/// `audiosocket show stats`.
+pub fn stats(t: &Totals, live: usize) -> String {
+    let mut out = format!(
+        "Sessions started:   {}\nSessions live:      {live}\nSessions ended by:\n",
+        t.started
+    );
+    for (status, n) in STATUSES.iter().zip(t.ended) {
+        let _ = writeln!(out, "  {status:<18}{n}");
+    }
+    let _ = write!(
+        out,
+        "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}\n",
+        t.ended[2], t.protocol_errors, t.bytes_up, t.bytes_down, t.dropped_up
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Rate;
+    use crate::session::{ServerAddr, StatsSnapshot};
+
+    fn view() -> SessionView {
+        SessionView {
+            channel: "Local/100@bot-00000001;2".into(),
+            uuid: "4ac0f7c4-5d2a-4c8e-9a43-2f1f4e6c9b10".into(),
+            server: ServerAddr {
+                host: "::1".into(),
+                port: 9092,
+            },
+            rate: Rate::Hz16000,
+            age: Duration::from_secs(3725),
+            connected: true,
+            stats: StatsSnapshot {
+                frames_up: 10,
+                bytes_up: 6430,
+                dropped_up: 2,
+                frames_down: 9,
+                bytes_down: 5760,
+                protocol_errors: 1,
+            },
+            buffered: Duration::from_millis(40),
+        }
+    }
+
+    #[test]
+    fn sessions_table_has_one_line_each_and_a_count() {
+        let text = sessions(&[view()]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("Channel"));
+        for want in [
+            "Local/100@bot-00000001;2",
+            "[::1]:9092",
+            "16000",
+            "1:02:05",
+            "10/9",
+            "6430/5760",
+            "40 ms",
+            " 2",
+        ] {
+            assert!(lines[1].contains(want), "{want} in {}", lines[1]);
+        }
+        assert_eq!(lines[2], "1 AudioSocket session");
+        assert!(sessions(&[]).ends_with("0 AudioSocket sessions\n"));
+    }
+
+    #[test]
+    fn one_session_is_found_by_channel_or_uuid() {
+        let list = [view()];
+        assert!(find(&list, "Local/100@bot-00000001;2").is_some());
+        assert!(find(&list, "4AC0F7C4-5D2A-4C8E-9A43-2F1F4E6C9B10").is_some());
+        assert!(find(&list, "Local/101").is_none());
+        let text = session(&list[0]);
+        assert!(text.contains("State:            connected"), "{text}");
+        assert!(
+            text.contains("Rate:             16000 Hz (slin16)"),
+            "{text}"
+        );
+        assert!(text.contains("Protocol errors:  1"), "{text}");
+    }
+
+    #[test]
+    fn stats_list_every_end_reason() {
+        let mut t = Totals {
+            started: 7,
+            ..Totals::default()
+        };
+        t.ended[0] = 4;
+        t.ended[2] = 1;
+        let text = stats(&t, 2);
+        for status in STATUSES {
+            assert!(text.contains(status), "{status}: {text}");
+        }
+        assert!(text.contains("Sessions started:   7"));
+        assert!(text.contains("  SERVER_HANGUP     4"));
+        assert!(text.contains("Connect failures:   1"));
+    }
+}
