@@ -68,7 +68,7 @@ fn black_hole() -> (std::net::TcpListener, Vec<std::net::TcpStream>, u16) {
 
 #[test]
 fn a_panic_in_the_module_ends_only_that_call() {
-    let Some(ast) = Asterisk::start_with(
+    let Some(mut ast) = Asterisk::start_with(
         "panic_guard",
         Options {
             dialplan: &dialplan(),
@@ -146,10 +146,7 @@ fn a_panic_in_the_module_ends_only_that_call() {
         5 * S,
     );
     assert!(ast.wait_no_channels(10 * S));
-    assert_eq!(
-        ast.cli("core show channels count").lines().count() > 0,
-        true
-    );
+    assert!(ast.alive(), "Asterisk survived three panics");
 }
 
 #[test]
