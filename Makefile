@@ -13,7 +13,7 @@ BUILT := target/release/libchan_audiosocket_rs.so
 
 ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))
 
-.PHONY: all build install uninstall test lint unit integration deps clean fuzz
+.PHONY: all build install install-samples uninstall test lint unit integration deps clean fuzz
 
 all: build
 
@@ -40,6 +40,17 @@ install: build
 	@echo "    noload => chan_audiosocket.so"
 	@echo "    load => $(MODULE_NAME)"
 	@echo "then: asterisk -rx 'module load $(MODULE_NAME)' (or restart Asterisk)"
+
+# The sample audiosocket.conf (never overwrites an existing one).
+CONFIG_DIR ?= /etc/asterisk
+install-samples:
+	install -d $(DESTDIR)$(CONFIG_DIR)
+	@if [ -e $(DESTDIR)$(CONFIG_DIR)/audiosocket.conf ]; then \
+		echo "$(DESTDIR)$(CONFIG_DIR)/audiosocket.conf exists; left as it is"; \
+	else \
+		install -m 0644 samples/audiosocket.conf $(DESTDIR)$(CONFIG_DIR)/audiosocket.conf; \
+		echo "Installed $(DESTDIR)$(CONFIG_DIR)/audiosocket.conf"; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)

@@ -84,6 +84,7 @@ const VARS: &[&str] = &[
     "__LOG_.*",
     "RESULT_.*",
     "AST_MAX_CMD_LEN",
+    "ast_config_AST_CONFIG_DIR",
 ];
 
 /// Reads an environment variable and tells cargo to rebuild when it changes.

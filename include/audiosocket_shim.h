@@ -20,6 +20,8 @@
 #include "asterisk/pbx.h"
 #include "asterisk/causes.h"
 #include "asterisk/cli.h"
+#include "asterisk/paths.h"
+#include "asterisk/manager.h"
 
 /* ASTERISK_GPL_KEY, for ast_module_info.key. */
 extern const char ars_gpl_key[];
@@ -48,6 +50,10 @@ struct ast_channel *ars_channel_alloc(const struct ast_assigned_ids *assignedids
 
 /* ast_frfree(). */
 void ars_frfree(struct ast_frame *frame);
+
+/* manager_event(EVENT_FLAG_CALL, event, ...) with a fixed format; body is
+ * "Key: Value\r\n" lines. */
+void ars_manager_event(struct ast_channel *chan, const char *event, const char *body);
 
 /* ast_cli() with a fixed format. */
 void ars_cli(int fd, const char *msg);

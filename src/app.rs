@@ -12,6 +12,7 @@ use crate::asterisk::format::Format;
 use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog};
 use crate::session::{EndReason, Event, Level, Session};
+use crate::session_events;
 use crate::status::{ERROR_CODE_VAR, INVALID_ARGUMENTS, STATUS_VAR};
 
 /// How long a DTMF digit from the server is played on the channel.
@@ -75,17 +76,23 @@ fn run(chan: Channel, data: &str) -> i32 {
     };
     #[cfg(feature = "fault-injection")]
     crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
-    let format = Format::slin(args.rate());
+    let defaults = crate::config_file::current();
+    let format = Format::slin(args.rate(&defaults));
     // Held for the whole call so the originals can be restored.
     let (read_before, write_before) = (chan.read_format(), chan.write_format());
     let end = if !chan.set_read_format(format.as_ptr()) || !chan.set_write_format(format.as_ptr()) {
         EndReason::Internal(format!(
             "cannot set the channel to {}",
-            args.rate().format_name()
+            args.rate(&defaults).format_name()
         ))
     } else {
-        match Session::start(args.session_config(&name), Arc::new(AsteriskLog)) {
-            Ok(mut session) => drive(chan, &mut session, format, &args),
+        match Session::start(args.session_config(&name, &defaults), Arc::new(AsteriskLog)) {
+            Ok(mut session) => {
+                let started = session_events::started(chan, &args, session.rate());
+                let end = drive(chan, &mut session, format, &args);
+                session_events::ended(&started, &end, session.stats());
+                end
+            }
             Err(e) => EndReason::Internal(format!("cannot start the session: {e}")),
         }
     };
@@ -151,7 +158,7 @@ fn drive(chan: Channel, session: &mut Session, format: Format, args: &CallArgs) 
                         ast_log!(
                             Level::Warning,
                             "{name}: AudioSocket got audio that is not {}; skipped",
-                            args.rate().format_name()
+                            session.rate().format_name()
                         );
                     }
                 }

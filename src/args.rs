@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::protocol::Rate;
 use crate::session::{ServerAddr, SessionConfig};
+use crate::settings::Settings;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallOptions {
@@ -27,21 +28,29 @@ pub struct CallArgs {
 }
 
 impl CallArgs {
-    pub fn rate(&self) -> Rate {
-        self.options.rate.unwrap_or(Rate::Hz8000)
+    /// The call's rate: c() if given, else the configured default.
+    pub fn rate(&self, defaults: &Settings) -> Rate {
+        self.options.rate.unwrap_or(defaults.default_rate)
     }
 
-    pub fn session_config(&self, label: &str) -> SessionConfig {
+    /// The session's configuration: the options given, else `defaults`.
+    pub fn session_config(&self, label: &str, defaults: &Settings) -> SessionConfig {
         let mut c = SessionConfig::new(
             *self.uuid.as_bytes(),
             self.server.clone(),
-            self.rate(),
+            self.rate(defaults),
             label,
         );
-        if let Some(t) = self.options.connect_timeout {
-            c.connect_timeout = t;
-        }
-        c.inactivity_timeout = self.options.inactivity_timeout;
+        c.connect_timeout = self
+            .options
+            .connect_timeout
+            .unwrap_or(defaults.connect_timeout);
+        c.inactivity_timeout = self
+            .options
+            .inactivity_timeout
+            .or(defaults.inactivity_timeout);
+        c.playout_buffer = defaults.playout_buffer;
+        c.uplink_buffer = defaults.uplink_buffer;
         c
     }
 }
@@ -153,15 +162,15 @@ mod tests {
         let a = parse_app_args(&format!("{U},127.0.0.1:9092")).unwrap();
         assert_eq!(a.uuid.to_string(), U);
         assert_eq!(a.server.port, 9092);
-        assert_eq!(a.rate(), Rate::Hz8000);
+        assert_eq!(a.rate(&Settings::default()), Rate::Hz8000);
         assert_eq!(a.options, CallOptions::default());
 
         let a = parse_app_args(&format!("{U},[::1]:9092,c(slin16)t(0.5)i(30)")).unwrap();
         assert_eq!(a.server.host, "::1");
-        assert_eq!(a.rate(), Rate::Hz16000);
+        assert_eq!(a.rate(&Settings::default()), Rate::Hz16000);
         assert_eq!(a.options.connect_timeout, Some(Duration::from_millis(500)));
         assert_eq!(a.options.inactivity_timeout, Some(Duration::from_secs(30)));
-        let c = a.session_config("chan");
+        let c = a.session_config("chan", &Settings::default());
         assert_eq!(c.connect_timeout, Duration::from_millis(500));
         assert_eq!(c.uuid, *a.uuid.as_bytes());
     }
@@ -189,11 +198,36 @@ mod tests {
     }
 
     #[test]
+    fn options_override_the_configured_defaults() {
+        let defaults = Settings {
+            connect_timeout: Duration::from_secs(7),
+            playout_buffer: Duration::from_millis(500),
+            uplink_buffer: Duration::from_millis(300),
+            inactivity_timeout: Some(Duration::from_secs(60)),
+            default_rate: Rate::Hz16000,
+        };
+        let plain = parse_app_args(&format!("{U},h:1")).unwrap();
+        assert_eq!(plain.rate(&defaults), Rate::Hz16000);
+        let c = plain.session_config("x", &defaults);
+        assert_eq!(c.connect_timeout, Duration::from_secs(7));
+        assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(
+            (c.playout_buffer, c.uplink_buffer),
+            (defaults.playout_buffer, defaults.uplink_buffer)
+        );
+        let given = parse_app_args(&format!("{U},h:1,c(slin48)t(1)i(5)")).unwrap();
+        let c = given.session_config("x", &defaults);
+        assert_eq!(c.rate, Rate::Hz48000);
+        assert_eq!(c.connect_timeout, Duration::from_secs(1));
+        assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
     fn dial_strings() {
         let a = parse_dial_string(&format!("127.0.0.1:9092/{U}")).unwrap();
-        assert_eq!(a.rate(), Rate::Hz8000);
+        assert_eq!(a.rate(&Settings::default()), Rate::Hz8000);
         let a = parse_dial_string(&format!("[::1]:9092/{U}/c(slin48)")).unwrap();
-        assert_eq!(a.rate(), Rate::Hz48000);
+        assert_eq!(a.rate(&Settings::default()), Rate::Hz48000);
         assert_eq!(a.server.host, "::1");
         let a = parse_dial_string(&format!("example.org:1/{}", U.replace('-', ""))).unwrap();
         assert_eq!(a.uuid.to_string(), U);

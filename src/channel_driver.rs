@@ -14,6 +14,8 @@ use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog};
 use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
 use crate::session::{EndReason, Event, Level, Session};
+use crate::session_events;
+use crate::settings::Settings;
 use crate::status::{ERROR_CODE_VAR, STATUS_VAR};
 
 /// How long a DTMF digit from the server lasts on the channel.
@@ -24,8 +26,11 @@ pub struct AudioSocketTech;
 /// One AudioSocket channel's state.
 pub struct Pvt {
     args: CallArgs,
+    defaults: Settings,
     format: Format,
     session: Option<Session>,
+    /// Set while an AudioSocketSessionEnd event is still owed.
+    started: Option<session_events::Started>,
     out: OutFrame,
     warned_format: bool,
 }
@@ -51,13 +56,18 @@ impl Technology for AudioSocketTech {
             )
         })?;
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+        // The settings in force when the call was requested apply to all of it.
+        let defaults = crate::config_file::current();
+        let format = Format::slin(args.rate(&defaults));
         Ok(NewChannel {
             name: format!("AudioSocket/{}-{seq:08x}", args.server),
-            format: Format::slin(args.rate()),
+            format,
             pvt: Pvt {
-                format: Format::slin(args.rate()),
+                format,
                 args,
+                defaults,
                 session: None,
+                started: None,
                 out: OutFrame::default(),
                 warned_format: false,
             },
@@ -71,11 +81,15 @@ impl Technology for AudioSocketTech {
 
     fn call(chan: Channel, pvt: &mut Pvt) -> Result<(), String> {
         let name = chan.name();
-        let session = Session::start(pvt.args.session_config(&name), Arc::new(AsteriskLog))
-            .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
+        let session = Session::start(
+            pvt.args.session_config(&name, &pvt.defaults),
+            Arc::new(AsteriskLog),
+        )
+        .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
         let [wake, timer] = session.wait_fds();
         chan.set_fd(0, wake);
         chan.set_fd(1, timer);
+        pvt.started = Some(session_events::started(chan, &pvt.args, session.rate()));
         pvt.session = Some(session);
         Ok(())
     }
@@ -100,6 +114,9 @@ impl Technology for AudioSocketTech {
             Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),
             Some(Event::Dtmf(d)) => ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT_MS)),
             Some(Event::Ended(end)) => {
+                if let Some(started) = pvt.started.take() {
+                    session_events::ended(&started, &end, session.stats());
+                }
                 let name = chan.name();
                 chan.set_var(STATUS_VAR, end.status());
                 chan.set_var(ERROR_CODE_VAR, end.error_code().as_deref().unwrap_or(""));
@@ -139,7 +156,7 @@ impl Technology for AudioSocketTech {
                     Level::Warning,
                     "{}: AudioSocket channel was given audio that is not {}; skipped",
                     chan.name(),
-                    pvt.args.rate().format_name()
+                    pvt.args.rate(&pvt.defaults).format_name()
                 );
             }
         }
@@ -154,6 +171,9 @@ impl Technology for AudioSocketTech {
     fn hangup(chan: Channel, pvt: &mut Pvt) {
         chan.set_fd(0, -1);
         chan.set_fd(1, -1);
+        if let (Some(started), Some(session)) = (pvt.started.take(), &pvt.session) {
+            session_events::ended(&started, &EndReason::ChannelHangup, session.stats());
+        }
         // Dropping the session stops its I/O thread, which closes the socket.
         pvt.session = None;
     }

@@ -19,6 +19,7 @@ pub mod fault;
 pub mod protocol;
 pub mod report;
 pub mod session;
+pub mod settings;
 
 #[cfg(all(feature = "module", not(test)))]
 mod app;
@@ -29,6 +30,10 @@ mod channel_driver;
 #[cfg(all(feature = "module", not(test)))]
 mod cli;
 #[cfg(all(feature = "module", not(test)))]
+mod config_file;
+#[cfg(all(feature = "module", not(test)))]
 mod module;
+#[cfg(all(feature = "module", not(test)))]
+mod session_events;
 #[cfg(all(feature = "module", not(test)))]
 mod status;

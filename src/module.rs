@@ -8,12 +8,14 @@ use crate::asterisk::module::asterisk_module;
 use crate::asterisk::tech::{self, Technology};
 use crate::channel_driver::AudioSocketTech;
 use crate::cli::{ShowSession, ShowSessions, ShowStats};
+use crate::config_file;
 use crate::session::{registry, Level};
 
 asterisk_module!(
     name: c"chan_audiosocket_rs",
     description: c"AudioSocket application & channel driver",
     load: load,
+    reload: reload,
     unload: unload,
 );
 
@@ -34,6 +36,8 @@ fn load() -> bool {
         );
         return false;
     }
+    // A bad file is logged; the defaults apply until it is fixed and reloaded.
+    config_file::load();
     if !application::register::<AudioSocketApp>() {
         ast_log!(
             Level::Error,
@@ -62,6 +66,11 @@ fn load() -> bool {
         );
     }
     true
+}
+
+/// `module reload`: re-reads audiosocket.conf; a bad file keeps the settings.
+fn reload() -> bool {
+    config_file::load()
 }
 
 fn unload() -> bool {

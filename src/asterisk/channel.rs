@@ -51,6 +51,11 @@ impl Channel {
         from_c(unsafe { sys::ast_channel_name(self.as_ptr()) })
     }
 
+    pub fn uniqueid(self) -> String {
+        // SAFETY: self is a live channel (constructor contract).
+        from_c(unsafe { sys::ast_channel_uniqueid(self.as_ptr()) })
+    }
+
     pub fn set_var(self, name: &str, value: &str) {
         let (name, value) = (cstring(name), cstring(value));
         // SAFETY: live channel and valid C strings; Asterisk copies both.

@@ -8,7 +8,9 @@ pub mod format;
 pub mod frame;
 pub mod guard;
 pub mod logger;
+pub mod manager;
 pub mod module;
+pub mod paths;
 mod sys;
 pub mod tech;
 

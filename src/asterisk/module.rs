@@ -60,7 +60,7 @@ pub const SUPPORT_EXTENDED: sys::ast_module_support_level = sys::AST_MODULE_SUPP
 /// asterisk_module!(name: c"mod", description: c"...", load: my_load, unload: my_unload);
 /// ```
 macro_rules! asterisk_module {
-    (name: $name:expr, description: $desc:expr, load: $load:ident, unload: $unload:ident $(,)?) => {
+    (name: $name:expr, description: $desc:expr, load: $load:ident, reload: $reload:ident, unload: $unload:ident $(,)?) => {
         mod __asterisk_module {
             use std::ffi::c_int;
             use $crate::asterisk::guard::guard;
@@ -82,6 +82,14 @@ macro_rules! asterisk_module {
                 )
             }
 
+            unsafe extern "C" fn entry_reload() -> c_int {
+                guard(
+                    || "reloading the module".into(),
+                    -1,
+                    || if super::$reload() { 0 } else { -1 },
+                )
+            }
+
             unsafe extern "C" fn entry_unload() -> c_int {
                 guard(
                     || "unloading the module".into(),
@@ -93,7 +101,7 @@ macro_rules! asterisk_module {
             static mut INFO: ast_module_info = ast_module_info {
                 self_: std::ptr::null_mut(),
                 load: Some(entry_load),
-                reload: None,
+                reload: Some(entry_reload),
                 unload: Some(entry_unload),
                 name: $name.as_ptr(),
                 description: $desc.as_ptr(),

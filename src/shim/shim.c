@@ -89,3 +89,11 @@ void ars_cli(int fd, const char *msg)
 {
 	ast_cli(fd, "%s", msg);
 }
+
+void ars_manager_event(struct ast_channel *chan, const char *event, const char *body)
+{
+	struct ast_channel *chans[1] = { chan };
+
+	__ast_manager_event_multichan(EVENT_FLAG_CALL, event, chan ? 1 : 0, chan ? chans : NULL,
+		__FILE__, __LINE__, __func__, "%s", body);
+}

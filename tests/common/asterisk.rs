@@ -161,6 +161,8 @@ pub struct Options<'a> {
     /// Also load Asterisk's built-in AudioSocket modules first.
     pub builtin: bool,
     pub extra_modules: &'a [&'a str],
+    /// More configuration files: (name, text).
+    pub files: &'a [(&'a str, &'a str)],
 }
 
 impl Default for Options<'_> {
@@ -171,6 +173,7 @@ impl Default for Options<'_> {
             load_module: true,
             builtin: false,
             extra_modules: &[],
+            files: &[],
         }
     }
 }
@@ -252,8 +255,23 @@ impl Asterisk {
             "[general]\n[logfiles]\nfull => notice,warning,error,verbose,dtmf,debug\n",
         );
         write(&dir.join("etc/extensions.conf"), opts.dialplan);
+        for (name, text) in opts.files {
+            write(&dir.join("etc").join(name), text);
+        }
         let conf = dir.join("etc/asterisk.conf");
-        let child = Command::new(&installed.bin)
+        // ASTERISK_WRAPPER runs Asterisk under a tool, e.g. "valgrind --log-file=/tmp/vg-%p.log".
+        let wrapper: Vec<String> = std::env::var("ASTERISK_WRAPPER")
+            .map(|w| w.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        let mut command = match wrapper.split_first() {
+            Some((tool, args)) => {
+                let mut c = Command::new(tool);
+                c.args(args).arg(&installed.bin);
+                c
+            }
+            None => Command::new(&installed.bin),
+        };
+        let child = command
             .args(["-f", "-C"])
             .arg(&conf)
             .stdin(Stdio::null())
@@ -273,8 +291,13 @@ impl Asterisk {
             if out.as_deref().is_some_and(|o| o.contains("fully booted")) {
                 break;
             }
+            let limit = if std::env::var_os("ASTERISK_WRAPPER").is_some() {
+                180
+            } else {
+                30
+            };
             assert!(
-                t0.elapsed() < Duration::from_secs(30),
+                t0.elapsed() < Duration::from_secs(limit),
                 "Asterisk did not start:\n{}",
                 ast.log()
             );
@@ -343,6 +366,11 @@ impl Asterisk {
         let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(80)..].join("\n")
+    }
+
+    /// Replaces (or creates) one of this instance's configuration files.
+    pub fn write_config(&self, name: &str, text: &str) {
+        write(&self.dir.join("etc").join(name), text);
     }
 
     /// A folder this instance may write recordings into.

@@ -17,6 +17,7 @@
 #include "asterisk/format_cap.h"
 #include "asterisk/astobj2.h"
 #include "asterisk/cli.h"
+#include "asterisk/manager.h"
 
 #define SIZE(t) printf("sizeof(%s) = %zu\n", #t, sizeof(t))
 #define OFF(t, f) printf("offsetof(%s, %s) = %zu\n", #t, #f, offsetof(t, f))
@@ -122,6 +123,7 @@ int main(void)
 	OFF(struct ast_cli_entry, list);
 
 	VAL(AST_MAX_CMD_LEN);
+	VAL(EVENT_FLAG_CALL);
 	VAL(CLI_INIT);
 	VAL(CLI_GENERATE);
 	VAL(CLI_HANDLER);

@@ -1,0 +1,48 @@
+//! AMI events as sessions start and end, so call-centre tooling can follow
+//! AudioSocket sessions: `AudioSocketSessionStart` and `AudioSocketSessionEnd`.
+
+use std::time::Instant;
+
+use crate::args::CallArgs;
+use crate::asterisk::channel::Channel;
+use crate::asterisk::manager::event;
+use crate::protocol::Rate;
+use crate::session::{EndReason, StatsSnapshot};
+
+/// What the end event needs to remember from the start.
+pub struct Started {
+    at: Instant,
+    fields: Vec<(&'static str, String)>,
+}
+
+pub fn started(chan: Channel, args: &CallArgs, rate: Rate) -> Started {
+    let fields = vec![
+        ("Channel", chan.name()),
+        ("Uniqueid", chan.uniqueid()),
+        ("UUID", args.uuid.to_string()),
+        ("Server", args.server.to_string()),
+        ("Rate", rate.hz().to_string()),
+    ];
+    event("AudioSocketSessionStart", &fields);
+    Started {
+        at: Instant::now(),
+        fields,
+    }
+}
+
+pub fn ended(started: &Started, end: &EndReason, stats: StatsSnapshot) {
+    let mut fields = started.fields.clone();
+    fields.extend([
+        ("Status", end.status().to_string()),
+        ("ErrorCode", end.error_code().unwrap_or_default()),
+        ("Reason", end.to_string()),
+        ("DurationMs", started.at.elapsed().as_millis().to_string()),
+        ("FramesUp", stats.frames_up.to_string()),
+        ("FramesDown", stats.frames_down.to_string()),
+        ("BytesUp", stats.bytes_up.to_string()),
+        ("BytesDown", stats.bytes_down.to_string()),
+        ("DroppedUp", stats.dropped_up.to_string()),
+        ("ProtocolErrors", stats.protocol_errors.to_string()),
+    ]);
+    event("AudioSocketSessionEnd", &fields);
+}

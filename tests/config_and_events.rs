@@ -1,0 +1,172 @@
+//! audiosocket.conf (load, reload, a bad file) and the AMI session events.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::asterisk::Options;
+use common::{Asterisk, TestServer, UUID};
+
+const S: Duration = Duration::from_secs(1);
+
+fn dialplan() -> String {
+    format!(
+        "[app]\nexten => _X.,1,Answer()\n same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}})\n \
+         same => n,Log(NOTICE,RESULT ${{EXTEN}} status=${{AUDIOSOCKET_STATUS}})\n same => n,Hangup()\n\
+         [tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n"
+    )
+}
+
+/// Makes one call and returns the kind of the audio the server received.
+fn call_kind(ast: &Asterisk) -> u8 {
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@app", srv.port), "1@tone");
+    let mut conn = srv.accept(5 * S).expect("connects");
+    conn.read_msg(2 * S).unwrap();
+    let m = conn.read_msg(2 * S).expect("audio");
+    conn.hangup();
+    ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
+    m.kind
+}
+
+#[test]
+fn settings_load_reload_and_survive_a_bad_file() {
+    let conf = "[general]\ndefault_codec = slin16\nconnect_timeout = 3\n";
+    let Some(ast) = Asterisk::start_with(
+        "config_reload",
+        Options {
+            dialplan: &dialplan(),
+            files: &[("audiosocket.conf", conf)],
+            ..Options::default()
+        },
+    ) else {
+        return;
+    };
+    assert_eq!(
+        call_kind(&ast),
+        0x12,
+        "default_codec = slin16 applies to calls without c()"
+    );
+
+    ast.write_config(
+        "audiosocket.conf",
+        "[general]\ndefault_codec = ulaw\nbogus = 1\n",
+    );
+    ast.cli("module reload chan_audiosocket_rs.so");
+    let line = ast.expect_log(&["ERROR", "audiosocket.conf", "line 2", "ulaw"], 5 * S);
+    assert!(line.contains("default_codec"), "{line}");
+    ast.expect_log(
+        &[
+            "ERROR",
+            "audiosocket.conf",
+            "line 3",
+            "unknown setting 'bogus'",
+        ],
+        S,
+    );
+    ast.expect_log(&["previous settings stay in force"], S);
+    assert_eq!(call_kind(&ast), 0x12, "a bad file changes nothing");
+
+    ast.write_config("audiosocket.conf", "[general]\ndefault_codec = slin\n");
+    ast.cli("module reload chan_audiosocket_rs.so");
+    assert_eq!(call_kind(&ast), 0x10, "a good file applies after reload");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Reads AMI events until one named `name` arrives; returns its fields.
+fn next_event(
+    r: &mut BufReader<TcpStream>,
+    name: &str,
+    deadline: Instant,
+) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    loop {
+        assert!(Instant::now() < deadline, "no {name} event");
+        let mut line = String::new();
+        match r.read_line(&mut line) {
+            Ok(0) => panic!("AMI closed"),
+            Ok(_) => {}
+            Err(_) => continue,
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            if fields
+                .iter()
+                .any(|(k, v): &(String, String)| k == "Event" && v == name)
+            {
+                return fields;
+            }
+            fields.clear();
+        } else if let Some((k, v)) = line.split_once(": ") {
+            fields.push((k.to_string(), v.to_string()));
+        }
+    }
+}
+
+fn field<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {key} in {fields:?}"))
+}
+
+#[test]
+fn ami_events_follow_each_session() {
+    let port = free_port();
+    let manager = format!(
+        "[general]\nenabled = yes\nport = {port}\nbindaddr = 127.0.0.1\n\n\
+         [test]\nsecret = test\nread = call\nwrite = system\n"
+    );
+    let Some(ast) = Asterisk::start_with(
+        "ami_events",
+        Options {
+            dialplan: &dialplan(),
+            files: &[("manager.conf", &manager)],
+            ..Options::default()
+        },
+    ) else {
+        return;
+    };
+    let stream = TcpStream::connect(("127.0.0.1", port)).expect("AMI listens");
+    stream.set_read_timeout(Some(S)).unwrap();
+    let mut w = stream.try_clone().unwrap();
+    w.write_all(b"Action: Login\r\nUsername: test\r\nSecret: test\r\nEvents: call\r\n\r\n")
+        .unwrap();
+    let mut r = BufReader::new(stream);
+    let deadline = Instant::now() + 15 * S;
+
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@app", srv.port), "1@tone");
+    let mut conn = srv.accept(5 * S).unwrap();
+    conn.read_msg(2 * S).unwrap();
+    let start = next_event(&mut r, "AudioSocketSessionStart", deadline);
+    assert_eq!(field(&start, "UUID"), UUID);
+    assert_eq!(field(&start, "Server"), format!("127.0.0.1:{}", srv.port));
+    assert_eq!(field(&start, "Rate"), "8000");
+    assert!(field(&start, "Channel").starts_with(&format!("Local/{}@app", srv.port)));
+
+    conn.read_for(Duration::from_millis(500));
+    conn.send(0xff, &[0x07]);
+    let end = next_event(&mut r, "AudioSocketSessionEnd", deadline);
+    assert_eq!(field(&end, "Channel"), field(&start, "Channel"));
+    assert_eq!(field(&end, "Status"), "SERVER_ERROR");
+    assert_eq!(field(&end, "ErrorCode"), "0x07");
+    assert!(
+        field(&end, "FramesUp").parse::<u64>().unwrap() >= 20,
+        "{end:?}"
+    );
+    assert!(
+        field(&end, "DurationMs").parse::<u64>().unwrap() >= 400,
+        "{end:?}"
+    );
+}

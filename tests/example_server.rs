@@ -1,0 +1,117 @@
+//! The example server (examples/audiosocket_server.rs) answers as its
+//! usage says: echo, record to WAV, play a WAV at real-time pace.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use common::{ramp, uuid_bytes, Conn, UUID};
+
+const S: Duration = Duration::from_secs(1);
+
+fn binary() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let ok = Command::new(cargo)
+        .args(["build", "--release", "--example", "audiosocket_server"])
+        .current_dir(&root)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    target.join("release/examples/audiosocket_server")
+}
+
+struct Server(Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(binary())
+        .arg(args[0])
+        .arg(&addr)
+        .args(&args[1..])
+        .spawn()
+        .unwrap();
+    Server(child, port)
+}
+
+fn connect(port: u16) -> Conn {
+    let t0 = Instant::now();
+    loop {
+        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let mut c = Conn { stream };
+            c.send(0x01, &uuid_bytes());
+            return c;
+        }
+        assert!(t0.elapsed() < 10 * S, "the example server did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn echo_sends_audio_and_dtmf_back() {
+    let srv = start(&["echo"]);
+    let mut c = connect(srv.1);
+    let pcm = ramp(480);
+    c.send(0x12, &pcm);
+    c.send(0x03, b"7");
+    assert_eq!(
+        c.read_msg(5 * S).map(|m| (m.kind, m.payload)),
+        Some((0x12, pcm))
+    );
+    assert_eq!(
+        c.read_msg(5 * S).map(|m| (m.kind, m.payload)),
+        Some((0x03, b"7".to_vec()))
+    );
+}
+
+#[test]
+fn record_writes_the_call_to_a_wav_file_and_play_plays_it_back_paced() {
+    let dir = std::env::temp_dir().join(format!("ars-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rec = start(&["record", dir.to_str().unwrap()]);
+    let mut c = connect(rec.1);
+    let pcm = ramp(16_000); // one second at 16 kHz
+    c.send_audio(0x12, &pcm, 640);
+    c.hangup();
+    let wav = dir.join(format!("{UUID}.wav"));
+    let t0 = Instant::now();
+    while std::fs::metadata(&wav).map_or(true, |m| m.len() < 44 + pcm.len() as u64) {
+        assert!(t0.elapsed() < 5 * S, "no recording at {}", wav.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let bytes = std::fs::read(&wav).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(
+        u32::from_le_bytes(bytes[24..28].try_into().unwrap()),
+        16_000
+    );
+    assert_eq!(&bytes[44..], &pcm[..]);
+
+    let player = start(&["play", wav.to_str().unwrap()]);
+    let mut c = connect(player.1);
+    let msgs = c.read_for(3 * S);
+    let audio: Vec<_> = msgs.iter().filter(|(_, m)| m.kind == 0x12).collect();
+    assert_eq!(audio.len(), 50, "one second in 20 ms frames");
+    let spread = audio.last().unwrap().0 - audio[0].0;
+    assert!(spread >= Duration::from_millis(900), "paced: {spread:?}");
+    assert_eq!(msgs.last().unwrap().1.kind, 0x00, "then hangs up");
+    let _ = std::fs::remove_dir_all(&dir);
+}
