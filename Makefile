@@ -13,7 +13,7 @@ BUILT := target/release/libchan_audiosocket_rs.so
 
 ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))
 
-.PHONY: all build install install-samples uninstall test lint unit integration deps clean fuzz
+.PHONY: all build install install-samples uninstall test bench lint unit integration deps clean fuzz
 
 all: build
 
@@ -73,6 +73,15 @@ integration: build
 	fi
 
 test: lint unit integration
+
+# Microbenchmarks, then the side-by-side comparison with Asterisk's built-in
+# AudioSocket modules (needs an installed Asterisk that has them).
+BENCH_CALLS ?= 100,300,500
+BENCH_SECONDS ?= 20
+bench: build
+	$(CARGO) bench --no-default-features --bench hot_paths --target-dir target/bench
+	ASTERISK_PREFIX=$(firstword $(ASTERISK_PREFIXES)) AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) \
+		$(CARGO) run --release --example bench -- --calls $(BENCH_CALLS) --seconds $(BENCH_SECONDS)
 
 # Fuzzes the decoder and the session's reading of server bytes, starting
 # from the small corpus kept in fuzz/corpus (new finds go to a scratch copy).

@@ -52,6 +52,46 @@ impl AsRawFd for EventFd {
     }
 }
 
+/// An eventfd that is written at most once per wake-up, however many
+/// messages the waker posts before the sleeper looks: the sleeper calls
+/// [`Waker::clear`] and then looks at its queue.
+pub(crate) struct Waker {
+    fd: EventFd,
+    pending: std::sync::atomic::AtomicBool,
+}
+
+impl Waker {
+    pub fn new() -> io::Result<Waker> {
+        Ok(Waker {
+            fd: EventFd::new()?,
+            pending: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Makes the descriptor readable, unless it already is.
+    pub fn wake(&self) {
+        if !self.pending.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            self.fd.signal();
+        }
+    }
+
+    /// Consumes a wake-up, if there is one; look at the queue after this.
+    pub fn clear(&self) {
+        if self
+            .pending
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+        {
+            self.fd.drain();
+        }
+    }
+}
+
+impl AsRawFd for Waker {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
 /// A non-blocking monotonic timerfd, armed for one expiry at a time.
 pub(crate) struct TimerFd(OwnedFd);
 

@@ -11,7 +11,7 @@ use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError, TrySendError};
 use super::census;
 use super::config::SessionConfig;
 use super::end::EndReason;
-use super::fd::{EventFd, TimerFd};
+use super::fd::{TimerFd, Waker};
 use super::io_thread::IoThread;
 use super::log::{Level, Log};
 use super::pacer::Pacer;
@@ -48,8 +48,8 @@ pub(crate) struct Shared {
     pub connected: AtomicBool,
     /// The I/O thread is waiting for room in the playout queue.
     pub io_wants_room: AtomicBool,
-    pub io_wake: EventFd,
-    pub chan_wake: EventFd,
+    pub io_wake: Waker,
+    pub chan_wake: Waker,
     pub stats: Stats,
 }
 
@@ -62,6 +62,8 @@ pub struct Session {
     head: Option<Event>,
     pacer: Pacer,
     timer: TimerFd,
+    /// When the timer is armed to expire, if it is.
+    timer_at: Option<Instant>,
     rate: Rate,
     connected: bool,
     ended: bool,
@@ -80,8 +82,8 @@ impl Session {
             stop: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             io_wants_room: AtomicBool::new(false),
-            io_wake: EventFd::new()?,
-            chan_wake: EventFd::new()?,
+            io_wake: Waker::new()?,
+            chan_wake: Waker::new()?,
             stats: Stats::default(),
         });
         // Room for the playout buffer's frames plus the events around them.
@@ -95,6 +97,7 @@ impl Session {
             head: None,
             pacer: Pacer::default(),
             timer,
+            timer_at: None,
             rate: config.rate,
             connected: false,
             ended: false,
@@ -167,7 +170,7 @@ impl Session {
 
     fn send(&mut self, msg: Vec<u8>) {
         match self.uplink.try_send(msg) {
-            Ok(()) => self.shared.io_wake.signal(),
+            Ok(()) => self.shared.io_wake.wake(),
             Err(TrySendError::Full(_)) => {
                 Stats::add(&self.shared.stats.dropped_up, 1);
                 if !self.logged_drop {
@@ -189,8 +192,13 @@ impl Session {
     /// real-time pace: when the next one is not yet due this returns None
     /// and arms the timer among [`Session::wait_fds`] for when it is.
     pub fn next_event(&mut self, now: Instant) -> Option<Event> {
-        self.shared.chan_wake.drain();
-        self.timer.drain();
+        self.shared.chan_wake.clear();
+        if let Some(at) = self.timer_at {
+            self.timer.drain();
+            if now >= at {
+                self.timer_at = None;
+            }
+        }
         if self.ended {
             return None;
         }
@@ -198,7 +206,9 @@ impl Session {
             self.head = match self.events.try_recv() {
                 Ok(ev) => Some(ev),
                 Err(TryRecvError::Empty) => {
-                    self.timer.disarm();
+                    if self.timer_at.take().is_some() {
+                        self.timer.disarm();
+                    }
                     return None;
                 }
                 Err(TryRecvError::Disconnected) => Some(Event::Ended(EndReason::Internal(
@@ -206,12 +216,15 @@ impl Session {
                 ))),
             };
             if self.shared.io_wants_room.swap(false, Ordering::AcqRel) {
-                self.shared.io_wake.signal();
+                self.shared.io_wake.wake();
             }
         }
         if let Some(Event::Audio(frame)) = &self.head {
             if let Some(at) = self.pacer.wait_until(now) {
-                self.timer.arm(at - now);
+                if self.timer_at != Some(at) {
+                    self.timer.arm(at - now);
+                    self.timer_at = Some(at);
+                }
                 return None;
             }
             let length = self.rate.duration_of(frame.samples());
@@ -235,7 +248,7 @@ impl Session {
         }
         if !self.ended && !self.events.is_empty() {
             // More may be ready: make the wait return so the caller asks again.
-            self.shared.chan_wake.signal();
+            self.shared.chan_wake.wake();
         }
         Some(ev)
     }
@@ -250,7 +263,7 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
-        self.shared.io_wake.signal();
+        self.shared.io_wake.wake();
         let end = self.end.take().unwrap_or(EndReason::ChannelHangup);
         census::leave(self.census_id, &end);
     }

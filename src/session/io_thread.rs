@@ -90,7 +90,7 @@ impl IoThread {
         // However the thread ends, the channel thread must look: a closed
         // queue or a last event is waiting for it.
         drop(self);
-        shared.chan_wake.signal();
+        shared.chan_wake.wake();
     }
 
     fn work(&mut self) {
@@ -168,7 +168,8 @@ impl IoThread {
                 return EndReason::Internal(format!("poll: {e}"));
             }
             if fds[0].revents != 0 {
-                self.shared.io_wake.drain();
+                // The loop's top takes what the wake-up was for.
+                self.shared.io_wake.clear();
             }
             let sock = fds[1].revents;
             if reading && sock & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
@@ -230,9 +231,13 @@ impl IoThread {
     /// is full. Returns how the call ends, if it does.
     fn read_in(&mut self, stream: &mut TcpStream) -> Option<EndReason> {
         loop {
+            let room = self.input.spare().len();
             match stream.read(self.input.spare()) {
                 Ok(0) => return Some(self.input.closed(&mut self.pending)),
                 Ok(n) => {
+                    // A short read means the socket is drained for now: no
+                    // need to ask again just to hear "would block".
+                    let drained = n < room;
                     self.input.filled(n);
                     self.last_activity = Instant::now();
                     let (log, label, server, stats) = (
@@ -255,9 +260,14 @@ impl IoThread {
                     if let Some(end) = self.input.process(&mut self.pending, &mut bad) {
                         return Some(end);
                     }
+                    if drained {
+                        // Nothing more for now: let the tail of this burst play.
+                        self.input.pause(&mut self.pending);
+                    }
                     self.flush_pending();
-                    if !self.pending.is_empty() {
-                        // Playout queue full: leave the rest in the socket.
+                    if drained || !self.pending.is_empty() {
+                        // Drained, or the playout queue is full and the rest
+                        // stays in the socket; poll says when to read again.
                         return None;
                     }
                 }
@@ -310,7 +320,7 @@ impl IoThread {
             }
         }
         if sent {
-            self.shared.chan_wake.signal();
+            self.shared.chan_wake.wake();
         }
     }
 
@@ -325,7 +335,7 @@ impl IoThread {
             }
             let mut fds = [pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN)];
             let _ = poll(&mut fds, Some(Duration::from_millis(500)));
-            self.shared.io_wake.drain();
+            self.shared.io_wake.clear();
         }
     }
 }
