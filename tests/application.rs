@@ -39,13 +39,7 @@ fn dialplan() -> String {
             &format!("{UUID},no-such-host.invalid:${{EXTEN}}"),
         ),
         app("bad-option", &format!("{UUID},127.0.0.1:${{EXTEN}},z")),
-        "[tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n".into(),
-        "[echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n".into(),
-        "[silent]\nexten => _X!,1,Answer()\n same => n,Wait(30)\n".into(),
-        "[hangup1]\nexten => _X!,1,Answer()\n same => n,Wait(1)\n same => n,Hangup()\n".into(),
-        "[dtmf]\nexten => _X!,1,Answer()\n same => n,Wait(0.5)\n same => n,SendDTMF(159#)\n \
-         same => n,Read(D,,3,,,10)\n same => n,Log(NOTICE,READ ${D})\n same => n,Wait(10)\n"
-            .into(),
+        common::FAR_ENDS.into(),
     ]
     .join("\n")
 }
@@ -70,11 +64,7 @@ fn uuid_first_then_8khz_tone_and_server_hangup_continues_the_dialplan() {
         assert_eq!((m.kind, m.payload.len()), (0x10, 320));
     }
     let pcm = audio_of(&msgs, 0x10);
-    let peak = pcm
-        .chunks(2)
-        .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs())
-        .max()
-        .unwrap();
+    let peak = common::peak(&pcm);
     assert!(peak > 1000, "the tone is there (peak {peak})");
     conn.hangup();
     let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
@@ -153,15 +143,7 @@ fn dtmf_flows_both_ways() {
     ast.originate(&format!("{}@app", srv.port), "1@dtmf");
     let mut conn = srv.accept(5 * S).unwrap();
     assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
-    let mut digits = Vec::new();
-    let t0 = Instant::now();
-    while !digits.ends_with(b"#") && t0.elapsed() < 10 * S {
-        if let Some(m) = conn.read_msg(S) {
-            if m.kind == 0x03 {
-                digits.extend(m.payload);
-            }
-        }
-    }
+    let digits = conn.read_digits_until(b'#', 10 * S);
     assert_eq!(digits, b"159#", "the far end's SendDTMF reaches the server");
     // Digits sent before the far end listens would be lost to SendDTMF.
     ast.expect_log(&["Executing", "Read("], 5 * S);
@@ -266,20 +248,8 @@ fn hangup_during_the_connect_aborts_it() {
     let Some(ast) = start("hangup_during_connect") else {
         return;
     };
-    // A listener whose backlog is full: connections to it never complete.
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    // SAFETY: l's descriptor is open; listen(0) only shrinks its backlog.
-    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&l), 0) };
-    let _fill: Vec<_> = (0..8)
-        .filter_map(|_| {
-            std::net::TcpStream::connect_timeout(
-                &l.local_addr().unwrap(),
-                Duration::from_millis(100),
-            )
-            .ok()
-        })
-        .collect();
+    let hole = common::BlackHole::new();
+    let port = hole.port;
     ast.originate(&format!("{port}@appslow"), "1@hangup1");
     let line = ast.expect_log(&[&format!("HUNGUP {port}")], 5 * S);
     assert!(line.contains("status=CHANNEL_HANGUP"), "{line}");

@@ -36,13 +36,7 @@ fn dialplan() -> String {
          [hh]\nexten => s,1,Log(NOTICE,AS-HANGUP ${CHANNEL(name)} cause=${HANGUPCAUSE} \
          status=${AUDIOSOCKET_STATUS} code=${AUDIOSOCKET_ERROR_CODE})\n same => n,Return()\n"
             .into(),
-        "[tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n".into(),
-        "[echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n".into(),
-        "[silent]\nexten => _X!,1,Answer()\n same => n,Wait(30)\n".into(),
-        "[hangup1]\nexten => _X!,1,Answer()\n same => n,Wait(1)\n same => n,Hangup()\n".into(),
-        "[dtmf]\nexten => _X!,1,Answer()\n same => n,Wait(0.5)\n same => n,SendDTMF(159#)\n \
-         same => n,Read(D,,3,,,10)\n same => n,Log(NOTICE,READ ${D})\n same => n,Wait(10)\n"
-            .into(),
+        common::FAR_ENDS.into(),
     ]
     .join("\n")
 }
@@ -72,11 +66,7 @@ fn dial_streams_8khz_uplink_and_sets_its_variables() {
     assert!(msgs
         .iter()
         .all(|(_, m)| m.kind == 0x10 && m.payload.len() == 320));
-    let peak = audio_of(&msgs, 0x10)
-        .chunks(2)
-        .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs())
-        .max()
-        .unwrap();
+    let peak = common::peak(&audio_of(&msgs, 0x10));
     assert!(
         peak > 1000,
         "the caller's tone reaches the server (peak {peak})"
@@ -195,15 +185,7 @@ fn dial_dtmf_flows_both_ways() {
     let srv = TestServer::new();
     ast.originate(&format!("{}@dial", srv.port), "1@dtmf");
     let mut conn = connected(&srv);
-    let mut digits = Vec::new();
-    let t0 = Instant::now();
-    while !digits.ends_with(b"#") && t0.elapsed() < 10 * S {
-        if let Some(m) = conn.read_msg(S) {
-            if m.kind == 0x03 {
-                digits.extend(m.payload);
-            }
-        }
-    }
+    let digits = conn.read_digits_until(b'#', 10 * S);
     assert_eq!(digits, b"159#", "the caller's digits reach the server");
     ast.expect_log(&["Executing", "Read("], 5 * S);
     for d in b"427" {

@@ -12,7 +12,8 @@ fn dialplan() -> String {
     format!(
         "[app]\nexten => _X.,1,Answer()\n same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}})\n \
          same => n,Log(NOTICE,RESULT ${{EXTEN}} status=${{AUDIOSOCKET_STATUS}})\n same => n,Hangup()\n\
-         [tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n"
+         {}",
+        common::FAR_ENDS
     )
 }
 

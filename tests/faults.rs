@@ -41,29 +41,9 @@ fn dialplan() -> String {
             &format!("127.0.0.1:${{EXTEN}}/{PANIC_IN_READ}"),
         ),
         dial("dial-t1", &format!("127.0.0.1:${{EXTEN}}/{UUID}/t(1)")),
-        "[tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n".into(),
-        "[echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n".into(),
-        "[silent]\nexten => _X!,1,Answer()\n same => n,Wait(120)\n".into(),
+        common::FAR_ENDS.into(),
     ]
     .join("\n")
-}
-
-/// A listener whose backlog is full: connections to it never complete.
-fn black_hole() -> (std::net::TcpListener, Vec<std::net::TcpStream>, u16) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    // SAFETY: l's descriptor is open; listen(0) only shrinks its backlog.
-    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&l), 0) };
-    let fill = (0..8)
-        .filter_map(|_| {
-            std::net::TcpStream::connect_timeout(
-                &l.local_addr().unwrap(),
-                Duration::from_millis(100),
-            )
-            .ok()
-        })
-        .collect();
-    (l, fill, port)
 }
 
 #[test]
@@ -223,7 +203,8 @@ fn a_server_that_never_answers_fails_within_the_connect_timeout() {
     let Some(ast) = Asterisk::start("never_answers", &dialplan()) else {
         return;
     };
-    let (_l, _fill, port) = black_hole();
+    let hole = common::BlackHole::new();
+    let port = hole.port;
     let t0 = Instant::now();
     ast.originate(&format!("{port}@app-t1"), "1@silent");
     let line = ast.expect_log(&[&format!("RESULT {port}")], 5 * S);

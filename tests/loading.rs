@@ -16,7 +16,8 @@ fn dialplan() -> String {
          same => n,Log(NOTICE,RESULT ${{EXTEN}} status=${{AUDIOSOCKET_STATUS}})\n same => n,Hangup()\n\
          [dial]\nexten => _X.,1,Dial(AudioSocket/127.0.0.1:${{EXTEN}}/{UUID},,g)\n \
          same => n,Log(NOTICE,DIALED ${{EXTEN}} status=${{DIALSTATUS}})\n same => n,Hangup()\n\
-         [tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n"
+         {}",
+        common::FAR_ENDS
     )
 }
 

@@ -19,10 +19,9 @@ fn dialplan() -> String {
     format!(
         "[app]\nexten => _X.,1,Answer()\n same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}},t(2))\n same => n,Hangup()\n\
          [dial]\nexten => _X.,1,Dial(AudioSocket/127.0.0.1:${{EXTEN}}/{UUID}/t(2),,g)\n same => n,Hangup()\n\
-         [rnd]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n\
-         exten => _X!,n,Hangup()\n\
          [rndhang]\nexten => _X!,1,Answer()\n same => n,Wait(${{RAND(0,3)}}.${{RAND(0,9)}})\n same => n,Hangup()\n\
-         [tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n"
+         {}",
+        common::FAR_ENDS
     )
 }
 
@@ -161,15 +160,8 @@ fn two_hundred_concurrent_calls_ending_at_random_times() {
     let handled = Arc::new(AtomicUsize::new(0));
     let server = serve(listener, stop.clone(), handled.clone(), misbehave);
     // Connections to this one never complete; to that one they are refused.
-    let hole = TcpListener::bind("127.0.0.1:0").unwrap();
-    // SAFETY: hole's descriptor is open; listen(0) only shrinks its backlog.
-    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&hole), 0) };
-    let _fill: Vec<_> = (0..8)
-        .filter_map(|_| {
-            TcpStream::connect_timeout(&hole.local_addr().unwrap(), Duration::from_millis(100)).ok()
-        })
-        .collect();
-    let hole_port = hole.local_addr().unwrap().port();
+    let hole = common::BlackHole::new();
+    let hole_port = hole.port;
     let refused = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

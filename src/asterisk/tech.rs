@@ -127,77 +127,67 @@ unsafe extern "C" fn requester<T: Technology>(
     })
 }
 
+/// Runs a callback's body for the channel Asterisk passed, under the guard
+/// (a panic is logged with the channel's name and returns `failure`).
+fn on_channel<R>(chan: Option<Channel>, failure: R, body: impl FnOnce(Channel) -> R) -> R {
+    match chan {
+        Some(chan) => guard(|| chan.name(), failure, || body(chan)),
+        None => failure,
+    }
+}
+
 unsafe extern "C" fn call<T: Technology>(
     chan: *mut sys::ast_channel,
     _addr: *const c_char,
     _timeout: c_int,
 ) -> c_int {
     // SAFETY: Asterisk passes the live channel being called.
-    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
-        return -1;
-    };
-    guard(
-        || chan.name(),
-        -1,
-        || match pvt_of::<T>(chan) {
-            Some(pvt) => match T::call(chan, pvt) {
-                Ok(()) => 0,
-                Err(msg) => {
-                    super::logger::ast_log!(crate::session::Level::Error, "{}: {msg}", chan.name());
-                    -1
-                }
-            },
-            None => -1,
+    let chan = unsafe { Channel::from_ptr(chan) };
+    on_channel(chan, -1, |chan| match pvt_of::<T>(chan) {
+        Some(pvt) => match T::call(chan, pvt) {
+            Ok(()) => 0,
+            Err(msg) => {
+                super::logger::ast_log!(crate::session::Level::Error, "{}: {msg}", chan.name());
+                -1
+            }
         },
-    )
+        None => -1,
+    })
 }
 
 unsafe extern "C" fn hangup<T: Technology>(chan: *mut sys::ast_channel) -> c_int {
     // SAFETY: Asterisk passes the live channel being hung up.
-    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
-        return -1;
-    };
-    guard(
-        || chan.name(),
-        -1,
-        || {
-            let p = chan.tech_pvt() as *mut PvtBox<T::Pvt>;
-            chan.set_tech_pvt(ptr::null_mut());
-            if !p.is_null() {
-                // SAFETY: p is the PvtBox leaked in requester; tech_pvt no longer
-                // points to it, so this is the only owner.
-                let mut boxed = unsafe { Box::from_raw(p) };
-                T::hangup(chan, &mut boxed.pvt);
-                drop(boxed);
-            }
-            0
-        },
-    )
+    let chan = unsafe { Channel::from_ptr(chan) };
+    on_channel(chan, -1, |chan| {
+        let p = chan.tech_pvt() as *mut PvtBox<T::Pvt>;
+        chan.set_tech_pvt(ptr::null_mut());
+        if !p.is_null() {
+            // SAFETY: p is the PvtBox leaked in requester; tech_pvt no longer
+            // points to it, so this is the only owner.
+            let mut boxed = unsafe { Box::from_raw(p) };
+            T::hangup(chan, &mut boxed.pvt);
+        }
+        0
+    })
 }
 
 unsafe extern "C" fn read<T: Technology>(chan: *mut sys::ast_channel) -> *mut sys::ast_frame {
-    // SAFETY: Asterisk passes the live channel it reads from.
-    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
-        return ptr::null_mut();
-    };
-    let hangup_on_panic = ptr::null_mut();
-    guard(
-        || chan.name(),
-        hangup_on_panic,
-        || {
-            let Some(pvt) = pvt_of::<T>(chan) else {
-                return null_frame();
-            };
-            match T::read(chan, pvt) {
-                ReadResult::Frame(f) => f.0,
-                ReadResult::Nothing => null_frame(),
-                ReadResult::Hangup(cause) => {
-                    chan.hangupcause_set(cause);
-                    ptr::null_mut()
-                }
+    // SAFETY: Asterisk passes the live channel it reads from. A null frame
+    // (what a panic returns) hangs the channel up.
+    let chan = unsafe { Channel::from_ptr(chan) };
+    on_channel(chan, ptr::null_mut(), |chan| {
+        let Some(pvt) = pvt_of::<T>(chan) else {
+            return null_frame();
+        };
+        match T::read(chan, pvt) {
+            ReadResult::Frame(f) => f.0,
+            ReadResult::Nothing => null_frame(),
+            ReadResult::Hangup(cause) => {
+                chan.hangupcause_set(cause);
+                ptr::null_mut()
             }
-        },
-    )
+        }
+    })
 }
 
 unsafe extern "C" fn write<T: Technology>(
@@ -205,22 +195,13 @@ unsafe extern "C" fn write<T: Technology>(
     frame: *mut sys::ast_frame,
 ) -> c_int {
     // SAFETY: Asterisk passes the live channel and a frame valid for the call.
-    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
-        return -1;
-    };
-    guard(
-        || chan.name(),
-        -1,
-        || {
-            let Some(pvt) = pvt_of::<T>(chan) else {
-                return 0;
-            };
-            if let Some(kind) = super::frame::borrowed_kind(frame) {
-                T::write(chan, pvt, kind);
-            }
-            0
-        },
-    )
+    let chan = unsafe { Channel::from_ptr(chan) };
+    on_channel(chan, -1, |chan| {
+        if let (Some(pvt), Some(kind)) = (pvt_of::<T>(chan), super::frame::borrowed_kind(frame)) {
+            T::write(chan, pvt, kind);
+        }
+        0
+    })
 }
 
 unsafe extern "C" fn digit_begin(_chan: *mut sys::ast_channel, _digit: c_char) -> c_int {
@@ -234,22 +215,16 @@ unsafe extern "C" fn digit_end<T: Technology>(
     _ms: c_uint,
 ) -> c_int {
     // SAFETY: Asterisk passes the live channel.
-    let Some(chan) = (unsafe { Channel::from_ptr(chan) }) else {
-        return -1;
-    };
-    guard(
-        || chan.name(),
-        -1,
-        || {
-            // Asterisk calls this without the channel lock, unlike the other
-            // callbacks; take it so the state is never touched from two threads.
-            let _locked = chan.lock();
-            if let Some(pvt) = pvt_of::<T>(chan) {
-                T::digit_end(chan, pvt, digit as u8);
-            }
-            0
-        },
-    )
+    let chan = unsafe { Channel::from_ptr(chan) };
+    on_channel(chan, -1, |chan| {
+        // Asterisk calls this without the channel lock, unlike the other
+        // callbacks; take it so the state is never touched from two threads.
+        let _locked = chan.lock();
+        if let Some(pvt) = pvt_of::<T>(chan) {
+            T::digit_end(chan, pvt, digit as u8);
+        }
+        0
+    })
 }
 
 unsafe extern "C" fn indicate(

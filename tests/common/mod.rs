@@ -25,3 +25,49 @@ pub fn ramp(samples: usize) -> Vec<u8> {
         .flat_map(|i| (((i * 7919) % 30011) as i16 - 15000).to_le_bytes())
         .collect()
 }
+
+/// The far ends the tests call: each context answers, then plays a tone,
+/// echoes, stays silent, hangs up after a second, or sends "159#" and
+/// reads three digits (logging "READ <digits>").
+pub const FAR_ENDS: &str = "\
+[tone]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n\
+[echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n\
+[silent]\nexten => _X!,1,Answer()\n same => n,Wait(120)\n\
+[hangup1]\nexten => _X!,1,Answer()\n same => n,Wait(1)\n same => n,Hangup()\n\
+[dtmf]\nexten => _X!,1,Answer()\n same => n,Wait(0.5)\n same => n,SendDTMF(159#)\n \
+same => n,Read(D,,3,,,10)\n same => n,Log(NOTICE,READ ${D})\n same => n,Wait(10)\n";
+
+/// The loudest sample in little-endian PCM.
+pub fn peak(pcm: &[u8]) -> u16 {
+    pcm.chunks(2)
+        .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs())
+        .max()
+        .unwrap_or(0)
+}
+
+/// A listener whose backlog is full: connections to it never complete.
+pub struct BlackHole {
+    pub port: u16,
+    _listener: std::net::TcpListener,
+    _fill: Vec<std::net::TcpStream>,
+}
+
+impl BlackHole {
+    pub fn new() -> BlackHole {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        // SAFETY: l's descriptor is open; listen(0) only shrinks its backlog.
+        unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&l), 0) };
+        let fill = (0..8)
+            .filter_map(|_| {
+                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(100))
+                    .ok()
+            })
+            .collect();
+        BlackHole {
+            port: addr.port(),
+            _listener: l,
+            _fill: fill,
+        }
+    }
+}

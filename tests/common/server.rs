@@ -124,6 +124,20 @@ impl Conn {
         false
     }
 
+    /// DTMF digits received until `last` arrives or `timeout` passes.
+    pub fn read_digits_until(&mut self, last: u8, timeout: Duration) -> Vec<u8> {
+        let mut digits = Vec::new();
+        let t0 = Instant::now();
+        while digits.last() != Some(&last) && t0.elapsed() < timeout {
+            if let Some(m) = self.read_msg(Duration::from_secs(1)) {
+                if m.kind == 0x03 {
+                    digits.extend(m.payload);
+                }
+            }
+        }
+        digits
+    }
+
     pub fn send(&mut self, kind: u8, payload: &[u8]) {
         let mut m = vec![kind];
         m.extend_from_slice(&(payload.len() as u16).to_be_bytes());
