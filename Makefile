@@ -11,7 +11,8 @@ CARGO ?= cargo
 MODULE_NAME := chan_audiosocket_rs.so
 BUILT := target/release/libchan_audiosocket_rs.so
 
-ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))
+# (Each installation once, however many links point at it.)
+ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(sort $(realpath $(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))))
 
 .PHONY: all build install install-samples uninstall test bench lint unit integration deps clean fuzz
 
@@ -21,7 +22,7 @@ all: build
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 	@command -v cc >/dev/null || { echo "no C compiler: apt-get install build-essential"; exit 1; }
-	@if ! ldconfig -p 2>/dev/null | grep -q 'libclang[-.0-9]*\.so'; then \
+	@if command -v dpkg >/dev/null && ! dpkg -s libclang-dev >/dev/null 2>&1; then \
 		echo "Installing libclang-dev (needed by bindgen)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libclang-dev; \
