@@ -8,7 +8,7 @@
 //! frame coming back through the module's uplink.
 //!
 //! ```text
-//! cargo run --release --example bench -- [--calls 100,300,500] [--seconds 20]
+//! cargo run --release --example bench -- [--calls 100,300,500] [--seconds 20] [--only this|built-in]
 //! ```
 
 #[path = "../tests/common/asterisk.rs"]
@@ -272,6 +272,8 @@ fn main() {
         .collect();
     let seconds: u64 =
         value("--seconds").map_or(20, |s| s.parse().expect("--seconds takes a number"));
+    // --only built-in|this: one side, e.g. to profile it.
+    let only = value("--only");
     let Some(installed) = asterisk::installed("bench") else {
         return;
     };
@@ -293,6 +295,9 @@ fn main() {
     for n in counts {
         let mut row = Vec::new();
         for (builtin, name) in [(true, "built-in"), (false, "this")] {
+            if only.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
             let Some(r) = run(builtin, n, seconds) else {
                 return;
             };
@@ -302,7 +307,7 @@ fn main() {
             );
             row.push(r);
         }
-        let (b, t) = (&row[0], &row[1]);
+        let [b, t] = &row[..] else { continue };
         println!(
             "{:>5} {:<8} {:>12.2} {:>12} {:>10} {:>9} {:>22} {:>16}",
             n,
