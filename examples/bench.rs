@@ -42,6 +42,8 @@ struct Shared {
     measuring: AtomicBool,
     stop: AtomicBool,
     connected: AtomicUsize,
+    /// Calls the module did not end within 10 s of the server's hangup.
+    stuck: AtomicUsize,
     stats: Mutex<Vec<CallStats>>,
 }
 
@@ -100,8 +102,27 @@ fn serve_call(mut s: TcpStream, shared: Arc<Shared>) {
     let mut st = CallStats::default();
     let mut last: Option<Instant> = None;
     let mut h = [0u8; 3];
+    // A call the module never ends would hold the run forever: after the
+    // server hangs up, give each call 10 s to close, and count the rest.
+    s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut idle_since_stop = 0;
     loop {
-        if s.read_exact(&mut h).is_err() {
+        if let Err(e) = s.read_exact(&mut h) {
+            let timed_out = matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            );
+            if timed_out && shared.stop.load(Ordering::Relaxed) {
+                idle_since_stop += 1;
+                if idle_since_stop >= 10 {
+                    shared.stuck.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                continue;
+            }
+            if timed_out {
+                continue;
+            }
             break;
         }
         let mut p = vec![0u8; u16::from_be_bytes([h[1], h[2]]) as usize];
@@ -179,6 +200,7 @@ fn run(builtin: bool, calls: usize, seconds: u64) -> Option<Result> {
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
         connected: AtomicUsize::new(0),
+        stuck: AtomicUsize::new(0),
         stats: Mutex::new(Vec::new()),
     });
     let acceptor = {
@@ -241,6 +263,10 @@ fn run(builtin: bool, calls: usize, seconds: u64) -> Option<Result> {
     }
     if connected < calls {
         eprintln!("  only {connected} of {calls} calls connected");
+    }
+    let stuck = shared.stuck.load(Ordering::Relaxed);
+    if stuck > 0 {
+        eprintln!("  {stuck} calls did not end within 10 s of the server's hangup");
     }
     let expected_uplink = (connected as u64 * seconds * 50) as f64;
     Some(Result {
