@@ -39,7 +39,10 @@ struct CallStats {
 }
 
 struct Shared {
+    /// Frames sent while this is set are counted and timed.
     measuring: AtomicBool,
+    /// Stays set a second longer, so the last counted frames can come back.
+    receiving: AtomicBool,
     stop: AtomicBool,
     connected: AtomicUsize,
     /// Calls the module did not end within 10 s of the server's hangup.
@@ -130,15 +133,17 @@ fn serve_call(mut s: TcpStream, shared: Arc<Shared>) {
             break;
         }
         let now = Instant::now();
-        if h[0] != 0x10 || !shared.measuring.load(Ordering::Relaxed) {
+        if h[0] != 0x10 || !shared.receiving.load(Ordering::Relaxed) {
             last = None;
             continue;
         }
-        st.uplink += 1;
-        if let Some(l) = last {
-            st.gaps_us.push((now - l).as_micros() as u64);
+        if shared.measuring.load(Ordering::Relaxed) {
+            st.uplink += 1;
+            if let Some(l) = last {
+                st.gaps_us.push((now - l).as_micros() as u64);
+            }
+            last = Some(now);
         }
-        last = Some(now);
         if let Some(seq) = seq_of(&p) {
             if let Some(t) = sent_at.lock().unwrap().remove(&seq) {
                 st.echoed += 1;
@@ -198,6 +203,7 @@ fn run(builtin: bool, calls: usize, seconds: u64) -> Option<Result> {
     )?;
     let shared = Arc::new(Shared {
         measuring: AtomicBool::new(false),
+        receiving: AtomicBool::new(false),
         stop: AtomicBool::new(false),
         connected: AtomicUsize::new(0),
         stuck: AtomicUsize::new(0),
@@ -240,6 +246,7 @@ fn run(builtin: bool, calls: usize, seconds: u64) -> Option<Result> {
     }
     let connected = shared.connected.load(Ordering::Relaxed);
     thread::sleep(Duration::from_secs(2));
+    shared.receiving.store(true, Ordering::Relaxed);
     shared.measuring.store(true, Ordering::Relaxed);
     let cpu0 = cpu_ms(ast.pid());
     thread::sleep(Duration::from_secs(seconds / 2));
@@ -247,6 +254,8 @@ fn run(builtin: bool, calls: usize, seconds: u64) -> Option<Result> {
     thread::sleep(Duration::from_secs(seconds - seconds / 2));
     let cpu1 = cpu_ms(ast.pid());
     shared.measuring.store(false, Ordering::Relaxed);
+    thread::sleep(Duration::from_secs(1));
+    shared.receiving.store(false, Ordering::Relaxed);
     shared.stop.store(true, Ordering::Relaxed);
     acceptor.join().unwrap();
     ast.wait_no_channels(Duration::from_secs(30));
