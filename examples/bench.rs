@@ -175,8 +175,28 @@ fn cpu_ms(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) * 1000.0 / hz
 }
 
+/// Context switches so far of every thread of a process.
+fn switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
 struct Result {
     cpu_per_call_s: f64,
+    /// Context switches per call-second.
+    switches_per_call_s: f64,
     rss_kib_per_call: f64,
     echoed_pct: f64,
     uplink_pct: f64,
@@ -249,10 +269,12 @@ fn run(builtin: bool, calls: usize, seconds: u64) -> Option<Result> {
     shared.receiving.store(true, Ordering::Relaxed);
     shared.measuring.store(true, Ordering::Relaxed);
     let cpu0 = cpu_ms(ast.pid());
+    let sw0 = switches(ast.pid());
     thread::sleep(Duration::from_secs(seconds / 2));
     let (_, _, rss_during) = ast.resources();
     thread::sleep(Duration::from_secs(seconds - seconds / 2));
     let cpu1 = cpu_ms(ast.pid());
+    let sw1 = switches(ast.pid());
     shared.measuring.store(false, Ordering::Relaxed);
     thread::sleep(Duration::from_secs(1));
     shared.receiving.store(false, Ordering::Relaxed);
@@ -280,6 +302,8 @@ fn run(builtin: bool, calls: usize, seconds: u64) -> Option<Result> {
     let expected_uplink = (connected as u64 * seconds * 50) as f64;
     Some(Result {
         cpu_per_call_s: (cpu1 - cpu0) / (connected.max(1) as f64 * seconds as f64),
+        switches_per_call_s: sw1.saturating_sub(sw0) as f64
+            / (connected.max(1) as f64 * seconds as f64),
         rss_kib_per_call: (rss_during as f64 - rss_before as f64) / connected.max(1) as f64,
         echoed_pct: 100.0 * echoed as f64 / sent.max(1) as f64,
         uplink_pct: 100.0 * uplink as f64 / expected_uplink.max(1.0),
@@ -317,10 +341,11 @@ fn main() {
         installed.version, seconds
     );
     println!(
-        "{:>5} {:<8} {:>12} {:>12} {:>10} {:>9} {:>22} {:>16}",
+        "{:>5} {:<8} {:>10} {:>10} {:>12} {:>9} {:>9} {:>22} {:>16}",
         "calls",
         "module",
         "CPU ms/cs",
+        "cswitch/cs",
         "RSS KiB/call",
         "echoed %",
         "uplink %",
@@ -337,17 +362,29 @@ fn main() {
                 return;
             };
             println!(
-                "{:>5} {:<8} {:>12.3} {:>12.1} {:>10.2} {:>9.2} {:>8.1}/{:>5.1}/{:>6.1} ms {:>7.1}/{:>6.1} ms",
-                n, name, r.cpu_per_call_s, r.rss_kib_per_call, r.echoed_pct, r.uplink_pct, r.gap.0, r.gap.1, r.gap.2, r.rtt.0, r.rtt.1
+                "{:>5} {:<8} {:>10.3} {:>10.1} {:>12.1} {:>9.2} {:>9.2} {:>8.1}/{:>5.1}/{:>6.1} ms {:>7.1}/{:>6.1} ms",
+                n,
+                name,
+                r.cpu_per_call_s,
+                r.switches_per_call_s,
+                r.rss_kib_per_call,
+                r.echoed_pct,
+                r.uplink_pct,
+                r.gap.0,
+                r.gap.1,
+                r.gap.2,
+                r.rtt.0,
+                r.rtt.1
             );
             row.push(r);
         }
         let [b, t] = &row[..] else { continue };
         println!(
-            "{:>5} {:<8} {:>12.2} {:>12} {:>10} {:>9} {:>22} {:>16}",
+            "{:>5} {:<8} {:>10.2} {:>10.2} {:>12} {:>9} {:>9} {:>22} {:>16}",
             n,
             "ratio",
             t.cpu_per_call_s / b.cpu_per_call_s,
+            t.switches_per_call_s / b.switches_per_call_s,
             "",
             "",
             "",
