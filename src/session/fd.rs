@@ -13,12 +13,12 @@ fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-/// Reads and discards whatever count the descriptor holds.
-fn drain(fd: RawFd) {
+/// Reads and discards whatever count the descriptor holds; true if it held one.
+fn drain(fd: RawFd) -> bool {
     let mut buf = [0u8; 8];
     // SAFETY: fd is an open non-blocking eventfd or timerfd owned by the
     // caller, and buf is a valid 8-byte buffer, the size both kinds return.
-    unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) == 8 }
 }
 
 /// A non-blocking eventfd: `signal` makes it readable until `drain`.
@@ -149,8 +149,9 @@ impl TimerFd {
         self.set(None);
     }
 
-    pub fn drain(&self) {
-        drain(self.0.as_raw_fd());
+    /// Consumes an expiry; true if the timer had expired.
+    pub fn drain(&self) -> bool {
+        drain(self.0.as_raw_fd())
     }
 }
 

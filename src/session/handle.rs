@@ -194,8 +194,13 @@ impl Session {
     pub fn next_event(&mut self, now: Instant) -> Option<Event> {
         self.shared.chan_wake.clear();
         if let Some(at) = self.timer_at {
-            self.timer.drain();
-            if now >= at {
+            if self.timer.drain() {
+                // The one-shot timer expired, and is now disarmed.
+                self.timer_at = None;
+            } else if now >= at {
+                // Due by our clock but not yet by the kernel's: disarm, so a
+                // late expiry cannot leave the descriptor readable for good.
+                self.timer.disarm();
                 self.timer_at = None;
             }
         }
