@@ -13,7 +13,7 @@ use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog};
 use crate::session::{EndReason, Event, Level, Session};
 use crate::session_events;
-use crate::status::{ERROR_CODE_VAR, INVALID_ARGUMENTS, STATUS_VAR};
+use crate::status::{set_end_variables, INVALID_ARGUMENTS, STATUS_VAR};
 
 /// How long a DTMF digit from the server is played on the channel.
 const DIGIT_MS: u32 = 100;
@@ -77,14 +77,12 @@ fn run(chan: Channel, data: &str) -> i32 {
     #[cfg(feature = "fault-injection")]
     crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
     let defaults = crate::config_file::current();
-    let format = Format::slin(args.rate(&defaults));
+    let rate = args.rate(&defaults);
+    let format = Format::slin(rate);
     // Held for the whole call so the originals can be restored.
     let (read_before, write_before) = (chan.read_format(), chan.write_format());
     let end = if !chan.set_read_format(format.as_ptr()) || !chan.set_write_format(format.as_ptr()) {
-        EndReason::Internal(format!(
-            "cannot set the channel to {}",
-            args.rate(&defaults).format_name()
-        ))
+        EndReason::Internal(format!("cannot set the channel to {}", rate.format_name()))
     } else {
         match Session::start(args.session_config(&name, &defaults), Arc::new(AsteriskLog)) {
             Ok(mut session) => {
@@ -112,8 +110,7 @@ fn run(chan: Channel, data: &str) -> i32 {
 }
 
 fn report(chan: Channel, name: &str, args: &CallArgs, end: &EndReason) {
-    chan.set_var(STATUS_VAR, end.status());
-    chan.set_var(ERROR_CODE_VAR, end.error_code().as_deref().unwrap_or(""));
+    set_end_variables(chan, end);
     let server = &args.server;
     match end {
         EndReason::ServerHangup | EndReason::ChannelHangup => {

@@ -16,7 +16,7 @@ use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
 use crate::session::{EndReason, Event, Level, Session};
 use crate::session_events;
 use crate::settings::Settings;
-use crate::status::{ERROR_CODE_VAR, STATUS_VAR};
+use crate::status::set_end_variables;
 
 /// How long a DTMF digit from the server lasts on the channel.
 const DIGIT_MS: i64 = 100;
@@ -118,8 +118,7 @@ impl Technology for AudioSocketTech {
                     session_events::ended(&started, &end, session.stats());
                 }
                 let name = chan.name();
-                chan.set_var(STATUS_VAR, end.status());
-                chan.set_var(ERROR_CODE_VAR, end.error_code().as_deref().unwrap_or(""));
+                set_end_variables(chan, &end);
                 let server = &pvt.args.server;
                 let cause = match &end {
                     EndReason::ServerHangup => {

@@ -100,7 +100,6 @@ pub(crate) fn leave(id: u64, end: &EndReason) {
 }
 
 fn view(e: &Entry, now: Instant) -> SessionView {
-    let frames = e.queued.len();
     SessionView {
         channel: e.channel.clone(),
         uuid: e.uuid.clone(),
@@ -112,7 +111,7 @@ fn view(e: &Entry, now: Instant) -> SessionView {
             .connected
             .load(std::sync::atomic::Ordering::Acquire),
         stats: e.shared.stats.snapshot(),
-        buffered: e.rate.duration_of(frames * e.rate.frame_samples()),
+        buffered: super::handle::queued_audio(e.rate, e.queued.len()),
     }
 }
 

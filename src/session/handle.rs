@@ -41,6 +41,12 @@ pub enum Event {
     Ended(EndReason),
 }
 
+/// About how long `frames` queued playout frames last (the queue also holds
+/// a few events and short tail frames, so this is an estimate).
+pub(crate) fn queued_audio(rate: Rate, frames: usize) -> Duration {
+    rate.duration_of(frames * rate.frame_samples())
+}
+
 /// State both threads touch.
 pub(crate) struct Shared {
     pub stop: AtomicBool,
@@ -258,10 +264,12 @@ impl Session {
         Some(ev)
     }
 
-    /// Milliseconds of server audio waiting to be played.
+    /// Server audio waiting to be played.
     pub fn buffered(&self) -> Duration {
-        let frames = self.events.len() + usize::from(self.head.is_some());
-        self.rate.duration_of(frames * self.rate.frame_samples())
+        queued_audio(
+            self.rate,
+            self.events.len() + usize::from(self.head.is_some()),
+        )
     }
 }
 
