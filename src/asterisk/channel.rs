@@ -84,9 +84,10 @@ impl Channel {
     }
 
     /// Waits up to `ms` (-1: forever) for the channel or one of `fds`.
-    pub fn wait(self, fds: &[RawFd], ms: i32) -> Woken {
+    /// (The descriptors are taken by value: Asterisk wants a mutable array,
+    /// and a copy on the stack costs nothing on this per-frame path.)
+    pub fn wait<const N: usize>(self, mut fds: [RawFd; N], ms: i32) -> Woken {
         let mut chan = self.as_ptr();
-        let mut fds: Vec<i32> = fds.to_vec();
         let mut outfd: i32 = -1;
         let mut ms = ms;
         // SAFETY: chan points to one live channel, fds to fds.len() ints,
