@@ -130,6 +130,7 @@ fn per_frame() {
         for s in &mut sessions {
             s.send_audio(&frame);
             up += 1;
+            s.take_wake_up();
             while let Some(ev) = s.next_event(Instant::now()) {
                 if let Event::Audio(_) = ev {
                     down += 1;

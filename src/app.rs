@@ -139,7 +139,13 @@ fn drive(chan: Channel, session: &mut Session, format: Format, args: &CallArgs) 
         let ms = digit.map_or(-1, |(_, until)| {
             until.saturating_duration_since(Instant::now()).as_millis() as i32
         });
-        if let Woken::Channel = chan.wait(fds, ms) {
+        let woken = chan.wait(fds, ms);
+        if let Woken::Fd(fd) = woken {
+            if fd == fds[0] {
+                session.take_wake_up();
+            }
+        }
+        if let Woken::Channel = woken {
             let Some(frame) = chan.read() else {
                 if let Some((d, _)) = digit.take() {
                     chan.digit_end(d, DIGIT_MS);

@@ -98,6 +98,9 @@ impl Technology for AudioSocketTech {
         let Some(session) = pvt.session.as_mut() else {
             return ReadResult::Nothing;
         };
+        if chan.fdno() == 0 {
+            session.take_wake_up();
+        }
         match session.next_event(Instant::now()) {
             None => ReadResult::Nothing,
             Some(Event::Connected) => {

@@ -15,8 +15,10 @@ pub struct Channel(NonNull<sys::ast_channel>);
 /// What woke [`Channel::wait`].
 pub enum Woken {
     Channel,
-    /// One of the descriptors, or the timeout.
-    Other,
+    /// This descriptor is readable.
+    Fd(RawFd),
+    /// The timeout passed (or a signal interrupted the wait).
+    Timeout,
 }
 
 fn cstring(s: &str) -> CString {
@@ -103,11 +105,20 @@ impl Channel {
                 &mut ms,
             )
         };
-        if winner.is_null() {
-            Woken::Other
-        } else {
+        if !winner.is_null() {
             Woken::Channel
+        } else if outfd >= 0 {
+            Woken::Fd(outfd)
+        } else {
+            Woken::Timeout
         }
+    }
+
+    /// Which of the channel's descriptors made Asterisk call the
+    /// technology's read callback (-1 or a reserved number otherwise).
+    pub fn fdno(self) -> i32 {
+        // SAFETY: live channel.
+        unsafe { sys::ast_channel_fdno(self.as_ptr()) }
     }
 
     /// Reads the next frame; None means the channel hung up.

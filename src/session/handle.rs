@@ -2,11 +2,11 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{bounded, Receiver, TryRecvError};
 
 use super::census;
 use super::config::SessionConfig;
@@ -14,6 +14,7 @@ use super::end::EndReason;
 use super::fd::{TimerFd, Waker};
 use super::io_thread::IoThread;
 use super::log::{Level, Log};
+use super::outbox::{Outbox, Pushed};
 use super::pacer::Pacer;
 use super::registry;
 use super::stats::{Stats, StatsSnapshot};
@@ -57,6 +58,18 @@ pub(crate) struct Shared {
     pub io_wake: Waker,
     pub chan_wake: Waker,
     pub stats: Stats,
+    /// Channel audio and DTMF for the server.
+    pub outbox: Outbox,
+    /// When the channel side last sent something, in nanoseconds since
+    /// `epoch` (for the inactivity timeout, which the I/O thread keeps).
+    pub sent_at: AtomicU64,
+    pub epoch: Instant,
+}
+
+impl Shared {
+    pub fn last_sent(&self) -> Instant {
+        self.epoch + Duration::from_nanos(self.sent_at.load(Ordering::Relaxed))
+    }
 }
 
 /// One call's session, owned by the channel thread. Dropping it stops the
@@ -64,7 +77,8 @@ pub(crate) struct Shared {
 pub struct Session {
     shared: Arc<Shared>,
     events: Receiver<Event>,
-    uplink: Sender<Vec<u8>>,
+    /// Reused for each message to the server.
+    scratch: Vec<u8>,
     head: Option<Event>,
     pacer: Pacer,
     timer: TimerFd,
@@ -91,15 +105,19 @@ impl Session {
             io_wake: Waker::new()?,
             chan_wake: Waker::new()?,
             stats: Stats::default(),
+            outbox: Outbox::new(
+                SessionConfig::frames_in(config.uplink_buffer) * (config.rate.frame_bytes() + 3),
+            ),
+            sent_at: AtomicU64::new(0),
+            epoch: Instant::now(),
         });
         // Room for the playout buffer's frames plus the events around them.
         let (event_tx, events) = bounded(SessionConfig::frames_in(config.playout_buffer) + 4);
-        let (uplink, uplink_rx) = bounded(SessionConfig::frames_in(config.uplink_buffer));
         let timer = TimerFd::new()?;
         let session = Session {
             shared: shared.clone(),
             events,
-            uplink,
+            scratch: Vec::with_capacity(config.rate.frame_bytes() + 3),
             head: None,
             pacer: Pacer::default(),
             timer,
@@ -125,7 +143,7 @@ impl Session {
             queued: session.events.clone(),
         });
         let name = format!("audiosock {}", config.server.port);
-        let io = IoThread::new(config, shared, event_tx, uplink_rx, log);
+        let io = IoThread::new(config, shared, event_tx, log);
         if let Err(e) = registry::spawn(&name, move || io.run()) {
             session.end = Some(EndReason::Internal(format!("cannot start a thread: {e}")));
             return Err(e);
@@ -134,9 +152,18 @@ impl Session {
     }
 
     /// The descriptors to wait on: readable when [`Session::next_event`] may
-    /// have something (an event arrived, or a paced frame is due).
+    /// have something (an event arrived, or a paced frame is due). The first
+    /// is the wake-up descriptor: see [`Session::take_wake_up`].
     pub fn wait_fds(&self) -> [RawFd; 2] {
         [self.shared.chan_wake.as_raw_fd(), self.timer.as_raw_fd()]
+    }
+
+    /// Consumes a wake-up from the I/O thread. Call it when the wake-up
+    /// descriptor was readable (or whenever unsure), before
+    /// [`Session::next_event`]; skipping it when the descriptor was not
+    /// readable saves a system call per wake-up on the per-frame path.
+    pub fn take_wake_up(&self) {
+        self.shared.chan_wake.clear();
     }
 
     pub fn rate(&self) -> Rate {
@@ -151,16 +178,18 @@ impl Session {
         self.shared.stats.snapshot()
     }
 
-    /// Queues channel audio (little-endian samples at the session's rate)
-    /// for the server. Never blocks: before the connection is up it is
+    /// Sends channel audio (little-endian samples at the session's rate)
+    /// to the server. Never blocks: before the connection is up it is
     /// ignored, and when the server is not keeping up it is dropped and counted.
     pub fn send_audio(&mut self, pcm: &[u8]) {
         if !self.connected || self.ended || pcm.is_empty() {
             return;
         }
-        let mut msg = Vec::with_capacity(pcm.len() + 3);
+        let mut msg = std::mem::take(&mut self.scratch);
+        msg.clear();
         encode_audio(&mut msg, self.rate, pcm);
-        self.send(msg);
+        self.send(&msg);
+        self.scratch = msg;
     }
 
     /// Queues a DTMF digit for the server; anything but `0-9*#A-D` is ignored.
@@ -171,13 +200,22 @@ impl Session {
         }
         let mut msg = Vec::with_capacity(4);
         encode_dtmf(&mut msg, digit);
-        self.send(msg);
+        self.send(&msg);
     }
 
-    fn send(&mut self, msg: Vec<u8>) {
-        match self.uplink.try_send(msg) {
-            Ok(()) => self.shared.io_wake.wake(),
-            Err(TrySendError::Full(_)) => {
+    fn send(&mut self, msg: &[u8]) {
+        let pushed = self.shared.outbox.push(msg);
+        if matches!(pushed, Pushed::Sent | Pushed::Queued | Pushed::NowWaiting) {
+            let stats = &self.shared.stats;
+            Stats::add(&stats.frames_up, 1);
+            Stats::add(&stats.bytes_up, msg.len() as u64);
+            let since = self.shared.epoch.elapsed().as_nanos() as u64;
+            self.shared.sent_at.store(since, Ordering::Relaxed);
+        }
+        match pushed {
+            Pushed::Sent | Pushed::Queued | Pushed::Closed => {}
+            Pushed::NowWaiting => self.shared.io_wake.wake(),
+            Pushed::Dropped => {
                 Stats::add(&self.shared.stats.dropped_up, 1);
                 if !self.logged_drop {
                     self.logged_drop = true;
@@ -190,7 +228,6 @@ impl Session {
                     );
                 }
             }
-            Err(TrySendError::Disconnected(_)) => {}
         }
     }
 
@@ -198,7 +235,6 @@ impl Session {
     /// real-time pace: when the next one is not yet due this returns None
     /// and arms the timer among [`Session::wait_fds`] for when it is.
     pub fn next_event(&mut self, now: Instant) -> Option<Event> {
-        self.shared.chan_wake.clear();
         if let Some(at) = self.timer_at {
             if self.timer.drain() {
                 // The one-shot timer expired, and is now disarmed.

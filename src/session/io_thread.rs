@@ -2,14 +2,14 @@
 //! ways with poll(2) on a non-blocking socket until either side ends.
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{Sender, TrySendError};
 
 use super::config::SessionConfig;
 use super::connect::{cap_send_buffer, connect, ConnectError};
@@ -22,22 +22,16 @@ use super::stats::Stats;
 use crate::protocol::{encode_hangup, encode_uuid};
 use crate::slog;
 
-/// Bytes of channel audio held for the socket before the uplink queue is
-/// left to fill (and then drop): about half a second at 8 kHz.
-const OUT_HIGH_WATER: usize = 8 * 1024;
-
 pub(crate) struct IoThread {
     config: SessionConfig,
     shared: Arc<Shared>,
     events: Sender<Event>,
-    uplink: Receiver<Vec<u8>>,
     log: Arc<dyn Log>,
     /// Events decoded but not yet accepted by the playout queue.
     pending: VecDeque<Event>,
     input: ServerInput,
-    out: Vec<u8>,
-    out_pos: usize,
-    last_activity: Instant,
+    /// When the server last sent something.
+    last_heard: Instant,
 }
 
 impl IoThread {
@@ -45,7 +39,6 @@ impl IoThread {
         config: SessionConfig,
         shared: Arc<Shared>,
         events: Sender<Event>,
-        uplink: Receiver<Vec<u8>>,
         log: Arc<dyn Log>,
     ) -> Self {
         let input = ServerInput::new(config.rate);
@@ -53,13 +46,10 @@ impl IoThread {
             config,
             shared,
             events,
-            uplink,
             log,
             pending: VecDeque::new(),
             input,
-            out: Vec::new(),
-            out_pos: 0,
-            last_activity: Instant::now(),
+            last_heard: Instant::now(),
         }
     }
 
@@ -124,7 +114,7 @@ impl IoThread {
         }
     }
 
-    fn stream(&mut self, mut stream: TcpStream) -> EndReason {
+    fn stream(&mut self, stream: TcpStream) -> EndReason {
         // About a second of audio in the kernel (which doubles the figure).
         cap_send_buffer(
             &stream,
@@ -132,19 +122,38 @@ impl IoThread {
         );
         #[cfg(feature = "fault-injection")]
         crate::fault::at(crate::fault::PANIC_IN_IO_THREAD, &self.config.uuid);
-        encode_uuid(&mut self.out, &self.config.uuid);
+        let stream = Arc::new(stream);
+        let shared = self.shared.clone();
+        let outbox = &shared.outbox;
+        outbox.open(stream.clone());
+        let mut uuid = Vec::new();
+        encode_uuid(&mut uuid, &self.config.uuid);
+        // The first bytes on a fresh socket: the kernel takes them.
+        outbox.push(&uuid);
         self.pending.push_back(Event::Connected);
-        self.last_activity = Instant::now();
+        self.last_heard = Instant::now();
+        let end = self.exchange(&stream);
+        if end == EndReason::ChannelHangup {
+            // Polite last word, if the socket takes it now; the close follows.
+            let mut bye = Vec::new();
+            encode_hangup(&mut bye);
+            outbox.push(&bye);
+            let _ = outbox.flush();
+        }
+        // No write by either thread reaches the socket after this, so it
+        // closes when `stream` drops.
+        outbox.close();
+        end
+    }
+
+    fn exchange(&mut self, stream: &TcpStream) -> EndReason {
+        let shared = self.shared.clone();
+        let outbox = &shared.outbox;
         loop {
             if self.stopped() {
-                // Polite last word; the close follows when the stream drops.
-                let mut bye = Vec::new();
-                encode_hangup(&mut bye);
-                let _ = stream.write(&bye);
                 return EndReason::ChannelHangup;
             }
-            self.take_uplink();
-            if let Err(e) = self.write_out(&mut stream) {
+            if let Err(e) = outbox.flush() {
                 return EndReason::NetworkError(format!("writing to the server: {e}"));
             }
             self.flush_pending();
@@ -153,13 +162,13 @@ impl IoThread {
             if reading {
                 sock_events |= libc::POLLIN;
             }
-            if self.out_pos < self.out.len() {
+            if outbox.waiting() {
                 sock_events |= libc::POLLOUT;
             }
             let timeout = self
                 .config
                 .inactivity_timeout
-                .map(|t| (self.last_activity + t).saturating_duration_since(Instant::now()));
+                .map(|t| (self.last_activity() + t).saturating_duration_since(Instant::now()));
             let mut fds = [
                 pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN),
                 pollfd(stream.as_raw_fd(), sock_events),
@@ -173,7 +182,7 @@ impl IoThread {
             }
             let sock = fds[1].revents;
             if reading && sock & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
-                if let Some(end) = self.read_in(&mut stream) {
+                if let Some(end) = self.read_in(stream) {
                     return end;
                 }
             } else if sock & libc::POLLERR != 0 {
@@ -184,52 +193,21 @@ impl IoThread {
                 ));
             }
             if let Some(t) = self.config.inactivity_timeout {
-                if self.last_activity.elapsed() >= t {
+                if self.last_activity().elapsed() >= t {
                     return EndReason::Timeout;
                 }
             }
         }
     }
 
-    /// Moves queued channel audio into the socket buffer, up to a bound.
-    fn take_uplink(&mut self) {
-        if self.out_pos == self.out.len() {
-            self.out.clear();
-            self.out_pos = 0;
-        }
-        while self.out.len() - self.out_pos < OUT_HIGH_WATER {
-            match self.uplink.try_recv() {
-                Ok(msg) => {
-                    Stats::add(&self.shared.stats.frames_up, 1);
-                    Stats::add(&self.shared.stats.bytes_up, msg.len() as u64);
-                    self.last_activity = Instant::now();
-                    if self.out.is_empty() {
-                        self.out = msg;
-                    } else {
-                        self.out.extend_from_slice(&msg);
-                    }
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
-    }
-
-    fn write_out(&mut self, stream: &mut TcpStream) -> io::Result<()> {
-        while self.out_pos < self.out.len() {
-            match stream.write(&self.out[self.out_pos..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.out_pos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+    /// When either side last sent something.
+    fn last_activity(&self) -> Instant {
+        self.last_heard.max(self.shared.last_sent())
     }
 
     /// Reads what the socket has, until it would block or the playout queue
     /// is full. Returns how the call ends, if it does.
-    fn read_in(&mut self, stream: &mut TcpStream) -> Option<EndReason> {
+    fn read_in(&mut self, mut stream: &TcpStream) -> Option<EndReason> {
         loop {
             let room = self.input.spare().len();
             match stream.read(self.input.spare()) {
@@ -239,7 +217,7 @@ impl IoThread {
                     // need to ask again just to hear "would block".
                     let drained = n < room;
                     self.input.filled(n);
-                    self.last_activity = Instant::now();
+                    self.last_heard = Instant::now();
                     let (log, label, server, stats) = (
                         &self.log,
                         &self.config.label,

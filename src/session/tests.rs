@@ -65,6 +65,7 @@ fn pump(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
     let deadline = Instant::now() + limit;
     let mut out = Vec::new();
     loop {
+        session.take_wake_up();
         while let Some(ev) = session.next_event(Instant::now()) {
             let ended = matches!(ev, Event::Ended(_));
             out.push((Instant::now(), ev));

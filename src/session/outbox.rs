@@ -1,0 +1,270 @@
+//! Channel audio and DTMF on their way to the server.
+//!
+//! The channel thread writes straight into the non-blocking socket when
+//! nothing is waiting ahead of the message: a send that the kernel takes
+//! at once costs the call no thread hand-off. What the socket does not take
+//! waits here, and the I/O thread writes it when poll(2) says there is
+//! room. Either way the channel thread never waits on the network: the lock
+//! is only ever held around non-blocking writes and copies. (std's mutex,
+//! not parking_lot's: see registry.rs.)
+
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use std::sync::{Mutex, MutexGuard};
+
+/// What became of a message handed to [`Outbox::push`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// The kernel took all of it.
+    Sent,
+    /// Some or all of it waits, and nothing did before: the I/O thread must
+    /// be woken to watch for room (or to report a failed write).
+    NowWaiting,
+    /// It waits behind earlier bytes the I/O thread already watches.
+    Queued,
+    /// No room left within the bound: dropped whole.
+    Dropped,
+    /// No connection (not yet, or no longer).
+    Closed,
+}
+
+struct Inner {
+    stream: Option<Arc<TcpStream>>,
+    buf: Vec<u8>,
+    pos: usize,
+    /// A write made by the channel thread failed; the I/O thread ends the
+    /// call with it.
+    failed: Option<io::Error>,
+}
+
+impl Inner {
+    fn waiting(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn keep(&mut self, rest: &[u8]) {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > self.buf.len() / 2 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(rest);
+    }
+}
+
+/// Writes `data` until done or the socket is full; how much it took.
+fn write_some(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < data.len() {
+        match (&*stream).write(&data[done..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+pub(crate) struct Outbox {
+    inner: Mutex<Inner>,
+    /// Most bytes that may wait here (beyond what the kernel holds).
+    limit: usize,
+}
+
+impl Outbox {
+    pub fn new(limit: usize) -> Outbox {
+        Outbox {
+            inner: Mutex::new(Inner {
+                stream: None,
+                buf: Vec::new(),
+                pos: 0,
+                failed: None,
+            }),
+            limit,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere cannot leave Inner inconsistent: every update
+        // is a plain assignment or a Vec operation.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The I/O thread hands over the connected socket (non-blocking).
+    pub fn open(&self, stream: Arc<TcpStream>) {
+        self.lock().stream = Some(stream);
+    }
+
+    /// Takes the socket back: after this no write reaches it, so the I/O
+    /// thread may close it.
+    pub fn close(&self) {
+        let mut g = self.lock();
+        g.stream = None;
+        g.buf = Vec::new();
+        g.pos = 0;
+    }
+
+    /// Sends a whole message, or keeps what the socket does not take.
+    pub fn push(&self, msg: &[u8]) -> Pushed {
+        let mut g = self.lock();
+        let g = &mut *g;
+        let Some(stream) = &g.stream else {
+            return Pushed::Closed;
+        };
+        if g.failed.is_some() {
+            return Pushed::Closed;
+        }
+        if g.waiting() > 0 {
+            if g.waiting() + msg.len() > self.limit {
+                return Pushed::Dropped;
+            }
+            g.keep(msg);
+            return Pushed::Queued;
+        }
+        match write_some(stream, msg) {
+            Ok(n) if n == msg.len() => Pushed::Sent,
+            Ok(n) => {
+                g.keep(&msg[n..]);
+                Pushed::NowWaiting
+            }
+            Err(e) => {
+                g.failed = Some(e);
+                Pushed::NowWaiting
+            }
+        }
+    }
+
+    /// Bytes waiting for room in the socket.
+    pub fn waiting(&self) -> bool {
+        self.lock().waiting() > 0
+    }
+
+    /// The I/O thread writes what waits, as far as the socket takes it.
+    /// An error is the call's end, whichever thread's write met it.
+    pub fn flush(&self) -> io::Result<()> {
+        let mut g = self.lock();
+        if let Some(e) = g.failed.take() {
+            return Err(e);
+        }
+        if g.waiting() == 0 {
+            return Ok(());
+        }
+        let Some(stream) = g.stream.clone() else {
+            return Ok(());
+        };
+        let pos = g.pos;
+        let n = write_some(&stream, &g.buf[pos..])?;
+        g.pos += n;
+        if g.pos == g.buf.len() {
+            g.buf.clear();
+            g.pos = 0;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    fn pair() -> (Arc<TcpStream>, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (b, _) = l.accept().unwrap();
+        a.set_nonblocking(true).unwrap();
+        (Arc::new(a), b)
+    }
+
+    #[test]
+    fn nothing_goes_out_before_open_or_after_close() {
+        let (a, _b) = pair();
+        let out = Outbox::new(1000);
+        assert_eq!(out.push(b"abc"), Pushed::Closed);
+        out.open(a);
+        assert_eq!(out.push(b"abc"), Pushed::Sent);
+        out.close();
+        assert_eq!(out.push(b"abc"), Pushed::Closed);
+    }
+
+    /// A peer that stops reading: the kernel fills, then the outbox up to
+    /// its bound, then whole messages are dropped; once the peer reads
+    /// again, every byte that was not dropped arrives, in order and with no
+    /// message cut.
+    #[test]
+    fn a_full_socket_queues_then_drops_whole_messages_and_loses_no_framing() {
+        let (a, mut b) = pair();
+        let out = Outbox::new(64 * 1024);
+        out.open(a);
+        let mut results = Vec::new();
+        let mut kept = Vec::new();
+        for i in 0..20_000u32 {
+            let msg: Vec<u8> = (0..333).map(|j| (i as usize * 7 + j) as u8).collect();
+            let r = out.push(&msg);
+            if r != Pushed::Dropped {
+                kept.extend_from_slice(&msg);
+            }
+            results.push(r);
+        }
+        assert_eq!(
+            results.iter().filter(|r| **r == Pushed::NowWaiting).count(),
+            1
+        );
+        assert!(results.contains(&Pushed::Queued));
+        assert!(results.contains(&Pushed::Dropped));
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 65536];
+            b.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                .unwrap();
+            while let Ok(n) = b.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        });
+        let t0 = std::time::Instant::now();
+        while out.waiting() {
+            out.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            assert!(t0.elapsed() < std::time::Duration::from_secs(10));
+        }
+        out.close();
+        let got = reader.join().unwrap();
+        assert_eq!(got.len(), kept.len());
+        assert!(got == kept);
+    }
+
+    #[test]
+    fn a_failed_write_is_reported_by_the_next_flush() {
+        let (a, b) = pair();
+        drop(b);
+        let out = Outbox::new(1000);
+        out.open(a);
+        let mut first_failure = None;
+        for i in 0..100 {
+            match out.push(&[0u8; 1000]) {
+                Pushed::NowWaiting => {
+                    first_failure = Some(i);
+                    break;
+                }
+                Pushed::Sent => std::thread::sleep(std::time::Duration::from_millis(5)),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            first_failure.is_some(),
+            "writes to a closed peer kept working"
+        );
+        assert!(out.flush().is_err());
+    }
+}
