@@ -136,10 +136,18 @@ fn drive(chan: Channel, session: &mut Session, format: Format, args: &CallArgs) 
     let mut digit: Option<(u8, Instant)> = None;
     let mut warned_format = false;
     loop {
-        let ms = digit.map_or(-1, |(_, until)| {
-            until.saturating_duration_since(Instant::now()).as_millis() as i32
+        let now = Instant::now();
+        let until_digit = digit.map(|(_, until)| until.saturating_duration_since(now));
+        let wait = match (session.park(now), until_digit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // Rounded up: a wait never ends just before what it waits for.
+        let ms = wait.map_or(-1, |d| {
+            d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
         });
         let woken = chan.wait(fds, ms);
+        session.unpark();
         if let Woken::Fd(fd) = woken {
             if fd == fds[0] {
                 session.take_wake_up();

@@ -64,7 +64,16 @@ pub(crate) struct Shared {
     /// `epoch` (for the inactivity timeout, which the I/O thread keeps).
     pub sent_at: AtomicU64,
     pub epoch: Instant,
+    /// When the channel thread will next look at the playout queue without
+    /// being woken, in nanoseconds since `epoch`; [`AWAKE`] while it is
+    /// looking, [`ONLY_IF_WOKEN`] when it will not by itself. The I/O thread
+    /// skips waking it for audio unless this is `ONLY_IF_WOKEN`: see
+    /// [`Session::park`].
+    pub look_at: AtomicU64,
 }
+
+pub(crate) const AWAKE: u64 = 0;
+pub(crate) const ONLY_IF_WOKEN: u64 = u64::MAX;
 
 impl Shared {
     pub fn last_sent(&self) -> Instant {
@@ -110,6 +119,7 @@ impl Session {
             ),
             sent_at: AtomicU64::new(0),
             epoch: Instant::now(),
+            look_at: AtomicU64::new(ONLY_IF_WOKEN),
         });
         // Room for the playout buffer's frames plus the events around them.
         let (event_tx, events) = bounded(SessionConfig::frames_in(config.playout_buffer) + 4);
@@ -229,6 +239,43 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Before the channel thread waits: publishes when it will look at the
+    /// playout queue by itself, so that the I/O thread need not wake it for
+    /// audio that could not play before then anyway (a frame waiting on the
+    /// timer, or the next frame of a stream, looked for just after its
+    /// slot). Returns the longest the wait may last (`None`: until woken or
+    /// the timer); zero when something arrived meanwhile. Callers that never
+    /// park are woken for every event.
+    pub fn park(&mut self, now: Instant) -> Option<Duration> {
+        let (at, timeout) = if self.ended {
+            (None, None)
+        } else if let Some(at) = self.timer_at {
+            (Some(at), None)
+        } else if let Some(at) = self.pacer.expect_next(now) {
+            (Some(at), Some(at - now))
+        } else {
+            (None, None)
+        };
+        let at = at.map_or(ONLY_IF_WOKEN, |at| {
+            let ns = at.saturating_duration_since(self.shared.epoch).as_nanos();
+            (ns as u64).clamp(AWAKE + 1, ONLY_IF_WOKEN - 1)
+        });
+        self.shared.look_at.store(at, Ordering::SeqCst);
+        // Pairs with the I/O thread's fence between queueing and reading
+        // look_at: either it sees this value, or the queue check below sees
+        // what it queued. No wake-up is lost either way.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.head.is_none() && !self.events.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        timeout
+    }
+
+    /// After the wait: the channel thread is looking again.
+    pub fn unpark(&self) {
+        self.shared.look_at.store(AWAKE, Ordering::SeqCst);
     }
 
     /// The next event if one is ready now. Audio frames come out at

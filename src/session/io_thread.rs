@@ -15,7 +15,7 @@ use super::config::SessionConfig;
 use super::connect::{cap_send_buffer, connect, ConnectError};
 use super::end::EndReason;
 use super::fd::{poll, pollfd};
-use super::handle::{Event, Shared};
+use super::handle::{Event, Shared, ONLY_IF_WOKEN};
 use super::log::{Level, Log};
 use super::server_input::{BadInput, ServerInput};
 use super::stats::Stats;
@@ -269,9 +269,15 @@ impl IoThread {
     /// Hands pending events to the channel thread while the queue has room.
     fn flush_pending(&mut self) {
         let mut sent = false;
+        // Anything but audio is handled as soon as it arrives.
+        let mut urgent = false;
         while let Some(ev) = self.pending.pop_front() {
+            let audio = matches!(ev, Event::Audio(_));
             match self.events.try_send(ev) {
-                Ok(()) => sent = true,
+                Ok(()) => {
+                    sent = true;
+                    urgent |= !audio;
+                }
                 Err(TrySendError::Full(ev)) => {
                     self.pending.push_front(ev);
                     self.shared.io_wants_room.store(true, Ordering::Release);
@@ -281,6 +287,7 @@ impl IoThread {
                         match self.events.try_send(ev) {
                             Ok(()) => {
                                 sent = true;
+                                urgent |= !audio;
                                 self.shared.io_wants_room.store(false, Ordering::Release);
                                 continue;
                             }
@@ -298,7 +305,11 @@ impl IoThread {
             }
         }
         if sent {
-            self.shared.chan_wake.wake();
+            // Pairs with the fence in Session::park.
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if urgent || self.shared.look_at.load(Ordering::SeqCst) == ONLY_IF_WOKEN {
+                self.shared.chan_wake.wake();
+            }
         }
     }
 

@@ -1,12 +1,26 @@
 //! When the next playout frame is due. Frames leave at real-time pace; after
 //! an underrun (nothing to play) the clock restarts, so a paced server's
 //! audio is played the moment it arrives and the buffer adds no latency.
+//!
+//! Each frame has a slot on the schedule. It may play up to one frame
+//! before its slot when the channel thread is awake anyway (for the
+//! caller's own frame, say): that saves the thread a wake-up per frame, and
+//! since the schedule itself does not move, the pace over time stays exact
+//! and the audio is never more than a frame ahead.
 
 use std::time::{Duration, Instant};
 
 /// How late the channel thread may be before the schedule restarts instead
 /// of catching up with a quick run of frames.
 const SLACK: Duration = Duration::from_millis(60);
+
+/// How far before its slot a frame may play.
+const EARLY: Duration = Duration::from_millis(20);
+
+/// How long after the next slot the channel thread looks for a frame by
+/// itself, without being woken for it (see [`Pacer::expect_next`]): a frame
+/// of a paced server that arrives up to this late costs no wake-up.
+pub(crate) const LATE: Duration = Duration::from_millis(5);
 
 #[derive(Default)]
 pub(crate) struct Pacer {
@@ -16,7 +30,15 @@ pub(crate) struct Pacer {
 impl Pacer {
     /// `None` when a frame may play now, else the instant it may.
     pub fn wait_until(&self, now: Instant) -> Option<Instant> {
-        self.next.filter(|n| *n > now)
+        self.next
+            .and_then(|n| n.checked_sub(EARLY))
+            .filter(|at| *at > now)
+    }
+
+    /// While audio is flowing: when the channel thread should look for the
+    /// next frame by itself (a little after its slot), if that is still ahead.
+    pub fn expect_next(&self, now: Instant) -> Option<Instant> {
+        self.next.map(|n| n + LATE).filter(|at| *at > now)
     }
 
     /// Records that a frame of `length` played at `now`.
@@ -36,7 +58,7 @@ mod tests {
     const F: Duration = Duration::from_millis(20);
 
     #[test]
-    fn a_burst_plays_one_frame_per_frame_time() {
+    fn a_burst_plays_one_frame_per_frame_time_at_most_one_ahead() {
         let t0 = Instant::now();
         let mut p = Pacer::default();
         let mut now = t0;
@@ -49,9 +71,25 @@ mod tests {
             played.push(now - t0);
             p.played(now, F);
         }
-        for (i, at) in played.iter().enumerate() {
-            assert_eq!(*at, F * i as u32);
+        assert_eq!(played[0], Duration::ZERO);
+        for (i, at) in played.iter().enumerate().skip(1) {
+            assert_eq!(*at, F * (i as u32 - 1));
         }
+    }
+
+    #[test]
+    fn an_early_play_keeps_the_schedule() {
+        let t0 = Instant::now();
+        let mut p = Pacer::default();
+        p.played(t0, F);
+        // Awake 5 ms into the frame: the next one may go now...
+        let early = t0 + Duration::from_millis(5);
+        assert_eq!(p.wait_until(early), None);
+        p.played(early, F);
+        // ...but the one after waits for its own slot's frame before.
+        assert_eq!(p.wait_until(early), Some(t0 + F));
+        assert_eq!(p.expect_next(early), Some(t0 + 2 * F + LATE));
+        assert_eq!(p.expect_next(t0 + 2 * F + LATE), None);
     }
 
     #[test]
@@ -60,6 +98,8 @@ mod tests {
         let mut p = Pacer::default();
         p.played(t0, F);
         let later = t0 + Duration::from_millis(500);
+        assert_eq!(p.wait_until(later), None);
+        p.played(later, F);
         assert_eq!(p.wait_until(later), None);
         p.played(later, F);
         assert_eq!(p.wait_until(later), Some(later + F));
@@ -73,6 +113,6 @@ mod tests {
         let late = t0 + Duration::from_millis(25);
         assert_eq!(p.wait_until(late), None);
         p.played(late, F);
-        assert_eq!(p.wait_until(late), Some(t0 + 2 * F));
+        assert_eq!(p.expect_next(late), Some(t0 + 2 * F + LATE));
     }
 }

@@ -465,3 +465,96 @@ fn the_census_lists_live_sessions_and_counts_how_they_ended() {
         .unwrap();
     assert!(after.ended[channel_hangup] > before.ended[channel_hangup]);
 }
+
+/// Like [`pump`], but waits as the application's channel thread does:
+/// parked, so the I/O thread may leave it to find audio by itself, and
+/// taking the wake-up only when its descriptor was readable.
+fn pump_parked(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
+    let deadline = Instant::now() + limit;
+    let mut out = Vec::new();
+    loop {
+        while let Some(ev) = session.next_event(Instant::now()) {
+            let ended = matches!(ev, Event::Ended(_));
+            out.push((Instant::now(), ev));
+            if ended {
+                return out;
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return out;
+        }
+        let wait = session
+            .park(now)
+            .map_or(deadline - now, |d| d.min(deadline - now));
+        let mut fds = session.wait_fds().map(|fd| fd::pollfd(fd, libc::POLLIN));
+        fd::poll(&mut fds, Some(wait)).unwrap();
+        session.unpark();
+        if fds[0].revents != 0 {
+            session.take_wake_up();
+        }
+    }
+}
+
+/// A parked channel thread is woken only for audio it would not look for by
+/// itself; a lost wake-up would leave the last frame of a burst waiting
+/// until the next burst. Bursts of one to five frames at uneven spacing,
+/// each followed by a pause: every frame arrives, in order, and each
+/// burst's last frame long before the pause ends.
+#[test]
+fn a_parked_channel_thread_misses_no_frame_of_an_uneven_server() {
+    const BURSTS: usize = 30;
+    const PAUSE: Duration = Duration::from_millis(250);
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut seed = 12345u32;
+        let mut rand = move |n: u32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) % n
+        };
+        let mut last_of_burst = Vec::new();
+        let mut index = 0u16;
+        for _ in 0..BURSTS {
+            for _ in 0..1 + rand(5) {
+                std::thread::sleep(Duration::from_millis(rand(26).into()));
+                let mut pcm = vec![0u8; 320];
+                pcm[..2].copy_from_slice(&index.to_le_bytes());
+                let mut m = Vec::new();
+                encode_audio(&mut m, Rate::Hz8000, &pcm);
+                peer.write_all(&m).unwrap();
+                index += 1;
+            }
+            last_of_burst.push((index - 1, Instant::now()));
+            std::thread::sleep(PAUSE);
+        }
+        peer.write_all(&[0, 0, 0]).unwrap();
+        (peer, index, last_of_burst)
+    });
+    let ev = pump_parked(&mut s, Duration::from_secs(30));
+    let (_peer, sent, last_of_burst) = writer.join().unwrap();
+    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup));
+    let played: Vec<(u16, Instant)> = ev
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::Audio(f) => Some((u16::from_le_bytes([f.pcm[0], f.pcm[1]]), *t)),
+            _ => None,
+        })
+        .collect();
+    let order: Vec<u16> = played.iter().map(|(i, _)| *i).collect();
+    assert_eq!(
+        order,
+        (0..sent).collect::<Vec<_>>(),
+        "every frame, in order"
+    );
+    for (index, sent_at) in last_of_burst {
+        let (_, at) = played[index as usize];
+        assert!(
+            at.saturating_duration_since(sent_at) < PAUSE * 3 / 5,
+            "frame {index} played {:?} after it was sent",
+            at.saturating_duration_since(sent_at)
+        );
+    }
+}
