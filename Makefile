@@ -79,10 +79,11 @@ test: lint unit integration
 # AudioSocket modules (needs an installed Asterisk that has them).
 BENCH_CALLS ?= 100,300,500
 BENCH_SECONDS ?= 20
+BENCH_ROUNDS ?= 3
 bench: build
 	$(CARGO) bench --no-default-features --bench hot_paths --target-dir target/bench
 	ASTERISK_PREFIX=$(firstword $(ASTERISK_PREFIXES)) AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) \
-		$(CARGO) run --release --example bench -- --calls $(BENCH_CALLS) --seconds $(BENCH_SECONDS)
+		$(CARGO) run --release --example bench -- --calls $(BENCH_CALLS) --seconds $(BENCH_SECONDS) --rounds $(BENCH_ROUNDS)
 
 # Fuzzes the decoder and the session's reading of server bytes, starting
 # from the small corpus kept in fuzz/corpus (new finds go to a scratch copy).
