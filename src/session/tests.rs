@@ -60,12 +60,22 @@ fn read_msg(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
 
 /// Runs the channel side as the channel thread would: waits on the
 /// session's descriptors and collects events with their arrival times,
-/// until the session ends or `limit` passes.
+/// until the session ends or `limit` passes. Woken for every event, as the
+/// channel driver's thread is.
 fn pump(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
+    pump_with(session, limit, false)
+}
+
+/// Like [`pump`], but waits as the application's channel thread does:
+/// parked, so the I/O thread may leave it to find audio by itself.
+fn pump_parked(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
+    pump_with(session, limit, true)
+}
+
+fn pump_with(session: &mut Session, limit: Duration, parked: bool) -> Vec<(Instant, Event)> {
     let deadline = Instant::now() + limit;
     let mut out = Vec::new();
     loop {
-        session.take_wake_up();
         while let Some(ev) = session.next_event(Instant::now()) {
             let ended = matches!(ev, Event::Ended(_));
             out.push((Instant::now(), ev));
@@ -77,12 +87,19 @@ fn pump(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
         if now >= deadline {
             return out;
         }
-        let mut fds: Vec<libc::pollfd> = session
-            .wait_fds()
-            .iter()
-            .map(|fd| fd::pollfd(*fd, libc::POLLIN))
-            .collect();
-        fd::poll(&mut fds, Some(deadline - now)).unwrap();
+        let mut wait = deadline - now;
+        if parked {
+            wait = session.park(now).map_or(wait, |d| d.min(wait));
+        }
+        let mut fds = session.wait_fds().map(|fd| fd::pollfd(fd, libc::POLLIN));
+        fd::poll(&mut fds, Some(wait)).unwrap();
+        if parked {
+            session.unpark();
+        }
+        // Taken only when readable, as the application does.
+        if fds[0].revents != 0 {
+            session.take_wake_up();
+        }
     }
 }
 
@@ -464,36 +481,6 @@ fn the_census_lists_live_sessions_and_counts_how_they_ended() {
         .position(|s| *s == "CHANNEL_HANGUP")
         .unwrap();
     assert!(after.ended[channel_hangup] > before.ended[channel_hangup]);
-}
-
-/// Like [`pump`], but waits as the application's channel thread does:
-/// parked, so the I/O thread may leave it to find audio by itself, and
-/// taking the wake-up only when its descriptor was readable.
-fn pump_parked(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
-    let deadline = Instant::now() + limit;
-    let mut out = Vec::new();
-    loop {
-        while let Some(ev) = session.next_event(Instant::now()) {
-            let ended = matches!(ev, Event::Ended(_));
-            out.push((Instant::now(), ev));
-            if ended {
-                return out;
-            }
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return out;
-        }
-        let wait = session
-            .park(now)
-            .map_or(deadline - now, |d| d.min(deadline - now));
-        let mut fds = session.wait_fds().map(|fd| fd::pollfd(fd, libc::POLLIN));
-        fd::poll(&mut fds, Some(wait)).unwrap();
-        session.unpark();
-        if fds[0].revents != 0 {
-            session.take_wake_up();
-        }
-    }
 }
 
 /// A parked channel thread is woken only for audio it would not look for by
