@@ -9,12 +9,7 @@ use common::{Asterisk, TestServer, UUID};
 const S: Duration = Duration::from_secs(1);
 
 fn dialplan() -> String {
-    format!(
-        "[app]\nexten => _X.,1,Answer()\n same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}})\n \
-         same => n,Log(NOTICE,RESULT ${{EXTEN}} status=${{AUDIOSOCKET_STATUS}})\n same => n,Hangup()\n\
-         {}",
-        common::FAR_ENDS
-    )
+    format!("{}{}", common::app_context(), common::FAR_ENDS)
 }
 
 #[test]

@@ -12,11 +12,10 @@ const MODULE: &str = "chan_audiosocket_rs.so";
 
 fn dialplan() -> String {
     format!(
-        "[app]\nexten => _X.,1,Answer()\n same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}})\n \
-         same => n,Log(NOTICE,RESULT ${{EXTEN}} status=${{AUDIOSOCKET_STATUS}})\n same => n,Hangup()\n\
-         [dial]\nexten => _X.,1,Dial(AudioSocket/127.0.0.1:${{EXTEN}}/{UUID},,g)\n \
+        "{}[dial]\nexten => _X.,1,Dial(AudioSocket/127.0.0.1:${{EXTEN}}/{UUID},,g)\n \
          same => n,Log(NOTICE,DIALED ${{EXTEN}} status=${{DIALSTATUS}})\n same => n,Hangup()\n\
          {}",
+        common::app_context(),
         common::FAR_ENDS
     )
 }

@@ -108,34 +108,63 @@ fn misbehave(mut s: TcpStream, seed: u64) {
     drain_until_closed(&mut s, 15 * S);
 }
 
-fn serve(
-    listener: TcpListener,
+struct LoadServer {
+    port: u16,
     stop: Arc<AtomicBool>,
     handled: Arc<AtomicUsize>,
-    per_conn: fn(TcpStream, u64),
-) -> thread::JoinHandle<()> {
-    listener.set_nonblocking(true).unwrap();
-    thread::spawn(move || {
-        let mut n = 0u64;
-        let mut workers = Vec::new();
-        while !stop.load(Ordering::Relaxed) {
-            match listener.accept() {
-                Ok((s, _)) => {
-                    s.set_nonblocking(false).unwrap();
-                    n += 1;
-                    let handled = handled.clone();
-                    workers.push(thread::spawn(move || {
-                        per_conn(s, n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-                        handled.fetch_add(1, Ordering::Relaxed);
-                    }));
+    thread: thread::JoinHandle<()>,
+}
+
+impl LoadServer {
+    /// Listens on a loopback port and runs `per_conn` on a thread per
+    /// connection, with a seed that differs per connection.
+    fn start(per_conn: fn(TcpStream, u64)) -> LoadServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let handled = Arc::new(AtomicUsize::new(0));
+        let (stop2, handled2) = (stop.clone(), handled.clone());
+        let thread = thread::spawn(move || {
+            let mut n = 0u64;
+            let mut workers = Vec::new();
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        s.set_nonblocking(false).unwrap();
+                        n += 1;
+                        let handled = handled2.clone();
+                        workers.push(thread::spawn(move || {
+                            per_conn(s, n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                            handled.fetch_add(1, Ordering::Relaxed);
+                        }));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(2)),
                 }
-                Err(_) => thread::sleep(Duration::from_millis(2)),
             }
+            for w in workers {
+                let _ = w.join();
+            }
+        });
+        LoadServer {
+            port,
+            stop,
+            handled,
+            thread,
         }
-        for w in workers {
-            let _ = w.join();
-        }
-    })
+    }
+
+    /// Connections whose handler has finished.
+    fn handled(&self) -> usize {
+        self.handled.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, waits for every handler, and says how many ran.
+    fn finish(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap();
+        self.handled.load(Ordering::Relaxed)
+    }
 }
 
 fn settle(ast: &Asterisk, base: (usize, usize, usize)) -> (usize, usize, usize) {
@@ -149,16 +178,28 @@ fn settle(ast: &Asterisk, base: (usize, usize, usize)) -> (usize, usize, usize) 
     }
 }
 
+/// A couple of descriptors or threads of slack: Asterisk's own come and go.
+fn assert_no_descriptor_or_thread_leaked(
+    base: (usize, usize, usize),
+    after: (usize, usize, usize),
+) {
+    assert!(
+        after.0 <= base.0 + 2,
+        "descriptors leaked: {base:?} -> {after:?}"
+    );
+    assert!(
+        after.1 <= base.1 + 2,
+        "threads leaked: {base:?} -> {after:?}"
+    );
+}
+
 #[test]
 fn two_hundred_concurrent_calls_ending_at_random_times() {
     let Some(mut ast) = Asterisk::start("two_hundred_concurrent", &dialplan()) else {
         return;
     };
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let stop = Arc::new(AtomicBool::new(false));
-    let handled = Arc::new(AtomicUsize::new(0));
-    let server = serve(listener, stop.clone(), handled.clone(), misbehave);
+    let server = LoadServer::start(misbehave);
+    let port = server.port;
     // Connections to this one never complete; to that one they are refused.
     let hole = common::BlackHole::new();
     let hole_port = hole.port;
@@ -192,19 +233,11 @@ fn two_hundred_concurrent_calls_ending_at_random_times() {
         "calls left over:\n{}",
         ast.cli("core show channels")
     );
-    stop.store(true, Ordering::Relaxed);
-    server.join().unwrap();
+    let served = server.finish();
     assert!(ast.alive(), "Asterisk is still running");
     let after = settle(&ast, base);
-    eprintln!("fds/threads/RSS KiB: before {base:?}, at peak {peak:?}, after {after:?}; {} connections served", handled.load(Ordering::Relaxed));
-    assert!(
-        after.0 <= base.0 + 2,
-        "descriptors leaked: {base:?} -> {after:?}"
-    );
-    assert!(
-        after.1 <= base.1 + 2,
-        "threads leaked: {base:?} -> {after:?}"
-    );
+    eprintln!("fds/threads/RSS KiB: before {base:?}, at peak {peak:?}, after {after:?}; {served} connections served");
+    assert_no_descriptor_or_thread_leaked(base, after);
     let log = ast.log();
     assert!(!log.contains("internal error"), "{}", ast.log_tail());
     assert!(
@@ -232,23 +265,20 @@ fn a_thousand_calls_in_a_row_leave_no_trace() {
     let Some(ast) = Asterisk::start("thousand_calls", &dialplan()) else {
         return;
     };
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let stop = Arc::new(AtomicBool::new(false));
-    let handled = Arc::new(AtomicUsize::new(0));
-    let server = serve(listener, stop.clone(), handled.clone(), short_call);
+    let server = LoadServer::start(short_call);
+    let port = server.port;
     let run = |n: usize| {
-        let start = handled.load(Ordering::Relaxed);
+        let start = server.handled();
         let mut started = 0;
         let t0 = Instant::now();
-        while handled.load(Ordering::Relaxed) < start + n {
+        while server.handled() < start + n {
             assert!(
                 t0.elapsed() < 300 * S,
                 "calls stalled at {}",
-                handled.load(Ordering::Relaxed) - start
+                server.handled() - start
             );
             // At most ten at a time: each call is short, so this is a row.
-            if started < n && started - (handled.load(Ordering::Relaxed) - start) < 10 {
+            if started < n && started - (server.handled() - start) < 10 {
                 let ctx = if started % 2 == 0 { "app" } else { "dial" };
                 ast.originate(&format!("{port}@{ctx}"), "1@tone");
                 started += 1;
@@ -263,17 +293,9 @@ fn a_thousand_calls_in_a_row_leave_no_trace() {
     let base = ast.resources();
     run(1000);
     let after = settle(&ast, base);
-    stop.store(true, Ordering::Relaxed);
-    server.join().unwrap();
+    server.finish();
     eprintln!("fds/threads/RSS KiB after 50 calls {base:?}, after 1,050 {after:?}");
-    assert!(
-        after.0 <= base.0 + 2,
-        "descriptors leaked: {base:?} -> {after:?}"
-    );
-    assert!(
-        after.1 <= base.1 + 2,
-        "threads leaked: {base:?} -> {after:?}"
-    );
+    assert_no_descriptor_or_thread_leaked(base, after);
     // 1,000 calls: a leak of even 8 KiB a call would show as 8 MiB.
     assert!(
         after.2 <= base.2 + 8 * 1024,

@@ -37,6 +37,15 @@ pub const FAR_ENDS: &str = "\
 [dtmf]\nexten => _X!,1,Answer()\n same => n,Wait(0.5)\n same => n,SendDTMF(159#)\n \
 same => n,Read(D,,3,,,10)\n same => n,Log(NOTICE,READ ${D})\n same => n,Wait(10)\n";
 
+/// The `[app]` context: extension N runs AudioSocket() against port N on
+/// loopback, then logs "RESULT N status=<AUDIOSOCKET_STATUS>".
+pub fn app_context() -> String {
+    format!(
+        "[app]\nexten => _X.,1,Answer()\n same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}})\n \
+         same => n,Log(NOTICE,RESULT ${{EXTEN}} status=${{AUDIOSOCKET_STATUS}})\n same => n,Hangup()\n"
+    )
+}
+
 /// The loudest sample in little-endian PCM.
 pub fn peak(pcm: &[u8]) -> u16 {
     pcm.chunks(2)
