@@ -101,7 +101,11 @@ impl Technology for AudioSocketTech {
         if chan.fdno() == 0 {
             session.take_wake_up();
         }
-        match session.next_event(Instant::now()) {
+        let event = session.next_event(Instant::now());
+        if event.is_some() {
+            session.wake_again_if_more();
+        }
+        match event {
             None => ReadResult::Nothing,
             Some(Event::Connected) => {
                 #[cfg(feature = "fault-injection")]

@@ -340,11 +340,17 @@ impl Session {
             }
             Event::Dtmf(_) => {}
         }
+        Some(ev)
+    }
+
+    /// For a caller that takes one event per wake-up (the channel driver's
+    /// read callback, which returns one frame): while more events wait,
+    /// makes the wait return again so that it asks. A caller that loops on
+    /// [`Session::next_event`] until `None` needs none of this.
+    pub fn wake_again_if_more(&self) {
         if !self.ended && !self.events.is_empty() {
-            // More may be ready: make the wait return so the caller asks again.
             self.shared.chan_wake.wake();
         }
-        Some(ev)
     }
 
     /// Server audio waiting to be played.

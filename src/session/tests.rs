@@ -63,29 +63,35 @@ fn read_msg(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
 /// until the session ends or `limit` passes. Woken for every event, as the
 /// channel driver's thread is.
 fn pump(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
-    pump_with(session, limit, false)
+    pump_with(session, limit, false).0
 }
 
 /// Like [`pump`], but waits as the application's channel thread does:
 /// parked, so the I/O thread may leave it to find audio by itself.
 fn pump_parked(session: &mut Session, limit: Duration) -> Vec<(Instant, Event)> {
-    pump_with(session, limit, true)
+    pump_with(session, limit, true).0
 }
 
-fn pump_with(session: &mut Session, limit: Duration, parked: bool) -> Vec<(Instant, Event)> {
+/// The events, and how many times the wake-up descriptor was readable.
+fn pump_with(
+    session: &mut Session,
+    limit: Duration,
+    parked: bool,
+) -> (Vec<(Instant, Event)>, usize) {
     let deadline = Instant::now() + limit;
     let mut out = Vec::new();
+    let mut wake_ups = 0;
     loop {
         while let Some(ev) = session.next_event(Instant::now()) {
             let ended = matches!(ev, Event::Ended(_));
             out.push((Instant::now(), ev));
             if ended {
-                return out;
+                return (out, wake_ups);
             }
         }
         let now = Instant::now();
         if now >= deadline {
-            return out;
+            return (out, wake_ups);
         }
         let mut wait = deadline - now;
         if parked {
@@ -98,6 +104,7 @@ fn pump_with(session: &mut Session, limit: Duration, parked: bool) -> Vec<(Insta
         }
         // Taken only when readable, as the application does.
         if fds[0].revents != 0 {
+            wake_ups += 1;
             session.take_wake_up();
         }
     }
@@ -544,4 +551,26 @@ fn a_parked_channel_thread_misses_no_frame_of_an_uneven_server() {
             at.saturating_duration_since(sent_at)
         );
     }
+}
+
+/// A server that sends a second of audio at once: the parked channel
+/// thread plays it from the buffer on its timer, and the I/O thread's
+/// wake-ups (or its own) do not come once per frame.
+#[test]
+fn buffered_playout_costs_no_wake_up_per_frame() {
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let mut wire = Vec::new();
+    for _ in 0..50 {
+        encode_audio(&mut wire, Rate::Hz8000, &[7u8; 320]);
+    }
+    wire.extend_from_slice(&[0, 0, 0]);
+    peer.write_all(&wire).unwrap();
+    let (ev, wake_ups) = pump_with(&mut s, Duration::from_secs(10), true);
+    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup));
+    assert_eq!(audio_bytes(&ev).len(), 50 * 320);
+    // Connected, the burst, its end: a few, not fifty.
+    assert!(wake_ups <= 10, "{wake_ups} wake-ups for 50 frames");
 }
