@@ -153,16 +153,18 @@ impl IoThread {
             if self.stopped() {
                 return EndReason::ChannelHangup;
             }
-            if let Err(e) = outbox.flush() {
-                return EndReason::NetworkError(format!("writing to the server: {e}"));
-            }
+            // A message queued after this wakes the thread (Pushed::NowWaiting).
+            let out_waiting = match outbox.flush() {
+                Ok(waiting) => waiting,
+                Err(e) => return EndReason::NetworkError(format!("writing to the server: {e}")),
+            };
             self.flush_pending();
             let reading = self.pending.is_empty();
             let mut sock_events = 0;
             if reading {
                 sock_events |= libc::POLLIN;
             }
-            if outbox.waiting() {
+            if out_waiting {
                 sock_events |= libc::POLLOUT;
             }
             let timeout = self

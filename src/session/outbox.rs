@@ -140,32 +140,26 @@ impl Outbox {
         }
     }
 
-    /// Bytes waiting for room in the socket.
-    pub fn waiting(&self) -> bool {
-        self.lock().waiting() > 0
-    }
-
-    /// The I/O thread writes what waits, as far as the socket takes it.
-    /// An error is the call's end, whichever thread's write met it.
-    pub fn flush(&self) -> io::Result<()> {
+    /// The I/O thread writes what waits, as far as the socket takes it, and
+    /// learns whether bytes still wait (then it watches for room). An error
+    /// is the call's end, whichever thread's write met it.
+    pub fn flush(&self) -> io::Result<bool> {
         let mut g = self.lock();
+        let g = &mut *g;
         if let Some(e) = g.failed.take() {
             return Err(e);
         }
-        if g.waiting() == 0 {
-            return Ok(());
-        }
-        let Some(stream) = g.stream.clone() else {
-            return Ok(());
+        let Some(stream) = &g.stream else {
+            return Ok(false);
         };
-        let pos = g.pos;
-        let n = write_some(&stream, &g.buf[pos..])?;
-        g.pos += n;
-        if g.pos == g.buf.len() {
-            g.buf.clear();
-            g.pos = 0;
+        if g.waiting() > 0 {
+            g.pos += write_some(stream, &g.buf[g.pos..])?;
+            if g.pos == g.buf.len() {
+                g.buf.clear();
+                g.pos = 0;
+            }
         }
-        Ok(())
+        Ok(g.waiting() > 0)
     }
 }
 
@@ -233,8 +227,7 @@ mod tests {
             got
         });
         let t0 = std::time::Instant::now();
-        while out.waiting() {
-            out.flush().unwrap();
+        while out.flush().unwrap() {
             std::thread::sleep(std::time::Duration::from_millis(1));
             assert!(t0.elapsed() < std::time::Duration::from_secs(10));
         }
