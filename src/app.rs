@@ -11,7 +11,7 @@ use crate::asterisk::channel::{Channel, Woken};
 use crate::asterisk::format::Format;
 use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog};
-use crate::session::{EndReason, Event, Level, Session};
+use crate::session::{wait_ms, EndReason, Event, Level, Session};
 use crate::session_events;
 use crate::status::{set_end_variables, INVALID_ARGUMENTS, STATUS_VAR};
 
@@ -142,11 +142,7 @@ fn drive(chan: Channel, session: &mut Session, format: Format, args: &CallArgs) 
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        // Rounded up: a wait never ends just before what it waits for.
-        let ms = wait.map_or(-1, |d| {
-            d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
-        });
-        let woken = chan.wait(fds, ms);
+        let woken = chan.wait(fds, wait_ms(wait));
         session.unpark();
         if let Woken::Fd(fd) = woken {
             if fd == fds[0] {

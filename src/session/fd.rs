@@ -161,14 +161,19 @@ impl AsRawFd for TimerFd {
     }
 }
 
+/// A timeout in the milliseconds poll(2) and Asterisk's waits take: -1
+/// (forever) for None, else rounded up, so a wait never ends just before
+/// what it waits for.
+pub fn wait_ms(timeout: Option<Duration>) -> i32 {
+    timeout.map_or(-1, |d| {
+        d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
+    })
+}
+
 /// poll(2) on a few descriptors; `timeout` None waits forever. Returns the
 /// revents of each, in order. EINTR counts as "nothing ready".
 pub(crate) fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<()> {
-    let ms = match timeout {
-        None => -1,
-        // Round up so a wait never ends just before its deadline.
-        Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int,
-    };
+    let ms = wait_ms(timeout);
     // SAFETY: fds is a valid mutable slice of pollfd for the whole call and
     // its length is passed alongside.
     let ret = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };

@@ -28,6 +28,7 @@ mod stats;
 
 pub use config::{ServerAddr, SessionConfig};
 pub use end::EndReason;
+pub use fd::wait_ms;
 pub use handle::{AudioFrame, Event, Session};
 pub use log::{Level, Log};
 pub use server_input::{BadInput, ServerInput};
