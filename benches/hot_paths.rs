@@ -10,8 +10,9 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chan_audiosocket_rs::logging::{Level, Log};
 use chan_audiosocket_rs::protocol::{encode_audio, Decoder, Rate};
-use chan_audiosocket_rs::session::{Event, Level, Log, ServerAddr, Session, SessionConfig};
+use chan_audiosocket_rs::session::{Event, ServerAddr, Session, SessionConfig};
 
 fn throughput(label: &str, bytes: usize, mut f: impl FnMut()) {
     f(); // warm up

@@ -28,10 +28,11 @@ extern const char ars_gpl_key[];
 
 /* ast_log() with a fixed format: the message is never read as a format. */
 void ars_log(int level, const char *file, int line, const char *func, const char *msg);
-/* ast_verb(): logs only when some console or log channel listens at that level. */
+/* ast_verb()'s output, without its level check: ask ars_verb_enabled() first. */
 void ars_verb(int level, const char *file, int line, const char *func, const char *msg);
-/* ast_debug(): logs only when "core set debug" reaches that level. */
-void ars_debug(int level, const char *file, int line, const char *func, const char *msg);
+/* Whether some console or log channel listens at this verbosity (VERBOSITY_ATLEAST). */
+int ars_verb_enabled(int level);
+/* Whether "core set debug" reaches this level for this module (DEBUG_ATLEAST). */
 int ars_debug_enabled(int level);
 
 /* ao2_ref(). Returns the count before the change. */

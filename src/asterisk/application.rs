@@ -16,7 +16,7 @@ pub trait Application {
 
     /// Runs on the channel's own thread. Returns 0 to continue the dialplan,
     /// -1 to hang up.
-    fn exec(chan: Channel, data: &str) -> i32;
+    fn exec(chan: Channel<'_>, data: &str) -> i32;
 }
 
 unsafe extern "C" fn exec<A: Application>(

@@ -1,16 +1,22 @@
-//! A thin handle on an Asterisk channel that the caller holds a reference to
-//! (the channel a callback or application was given).
+//! A thin handle on an Asterisk channel, valid for as long as the callback
+//! or application that was given it runs: the lifetime keeps safe code from
+//! holding it any longer, and it is neither `Send` nor `Sync`, so it never
+//! leaves the thread Asterisk called on.
 
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::marker::PhantomData;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 
-use super::format::{Format, FormatRef};
-use super::frame::{FramePtr, ReadFrame};
+use super::format::{Caps, Format, HeldFormat};
+use super::frame::{OutFrame, ReadFrame};
 use super::sys;
 
 #[derive(Clone, Copy)]
-pub struct Channel(NonNull<sys::ast_channel>);
+pub struct Channel<'a> {
+    ptr: NonNull<sys::ast_channel>,
+    _live: PhantomData<&'a sys::ast_channel>,
+}
 
 /// What woke [`Channel::wait`].
 pub enum Woken {
@@ -21,31 +27,34 @@ pub enum Woken {
     Timeout,
 }
 
-fn cstring(s: &str) -> CString {
+pub(super) fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', "")).unwrap_or_default()
 }
 
-fn from_c(p: *const std::ffi::c_char) -> String {
+pub(super) fn from_c(p: *const c_char) -> String {
     if p.is_null() {
         String::new()
     } else {
         // SAFETY: Asterisk returns NUL-terminated strings that stay valid
-        // while the channel lives; we copy at once.
+        // for the call that returned them; we copy at once.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
 }
 
-impl Channel {
+impl<'a> Channel<'a> {
     /// # Safety
-    /// `ptr` must be null or a channel that stays live for as long as the
-    /// returned handle is used (for example, the channel of the callback
-    /// that received it, for the duration of that callback).
-    pub unsafe fn from_ptr(ptr: *mut sys::ast_channel) -> Option<Channel> {
-        NonNull::new(ptr).map(Channel)
+    /// `ptr` must be null or a channel that stays live for `'a` (for
+    /// example, the channel of the callback that received it, for the
+    /// duration of that callback).
+    pub(super) unsafe fn from_ptr(ptr: *mut sys::ast_channel) -> Option<Channel<'a>> {
+        NonNull::new(ptr).map(|ptr| Channel {
+            ptr,
+            _live: PhantomData,
+        })
     }
 
-    pub fn as_ptr(self) -> *mut sys::ast_channel {
-        self.0.as_ptr()
+    pub(super) fn as_ptr(self) -> *mut sys::ast_channel {
+        self.ptr.as_ptr()
     }
 
     pub fn name(self) -> String {
@@ -64,25 +73,32 @@ impl Channel {
         unsafe { sys::pbx_builtin_setvar_helper(self.as_ptr(), name.as_ptr(), value.as_ptr()) };
     }
 
-    pub fn read_format(self) -> FormatRef {
-        // SAFETY: live channel; the result is borrowed, so bump takes our own reference.
-        unsafe { FormatRef::bump(sys::ast_channel_readformat(self.as_ptr())) }
-    }
-
-    pub fn write_format(self) -> FormatRef {
-        // SAFETY: as for read_format.
-        unsafe { FormatRef::bump(sys::ast_channel_writeformat(self.as_ptr())) }
-    }
-
-    /// Sets the read format (translating as needed); false on failure.
-    pub fn set_read_format(self, format: *mut sys::ast_format) -> bool {
+    fn set_read_format(self, format: *mut sys::ast_format) -> bool {
         // SAFETY: live channel; format is a live format we hold or from the cache.
         !format.is_null() && unsafe { sys::ast_set_read_format(self.as_ptr(), format) } == 0
     }
 
-    pub fn set_write_format(self, format: *mut sys::ast_format) -> bool {
+    fn set_write_format(self, format: *mut sys::ast_format) -> bool {
         // SAFETY: as for set_read_format.
         !format.is_null() && unsafe { sys::ast_set_write_format(self.as_ptr(), format) } == 0
+    }
+
+    /// Makes the channel read and write `format` (Asterisk translates for
+    /// the other side) until the returned swap is restored or dropped.
+    /// None if the channel cannot be set to it.
+    pub fn switch_formats(self, format: Format) -> Option<FormatSwap<'a>> {
+        // SAFETY: live channel; the results are borrowed, so HeldFormat
+        // takes its own reference to each.
+        let swap = unsafe {
+            FormatSwap {
+                chan: self,
+                read: HeldFormat::bump(sys::ast_channel_readformat(self.as_ptr())),
+                write: HeldFormat::bump(sys::ast_channel_writeformat(self.as_ptr())),
+                restored: false,
+            }
+        };
+        let ok = self.set_read_format(format.as_ptr()) && self.set_write_format(format.as_ptr());
+        ok.then_some(swap)
     }
 
     /// Waits up to `ms` (-1: forever) for the channel or one of `fds`.
@@ -127,11 +143,11 @@ impl Channel {
         unsafe { ReadFrame::from_read(sys::ast_read(self.as_ptr())) }
     }
 
-    /// Writes a frame; false when Asterisk refused it.
-    pub fn write(self, frame: FramePtr) -> bool {
-        // SAFETY: live channel; frame points to a valid frame that outlives
-        // the call (ast_write copies what it keeps).
-        unsafe { sys::ast_write(self.as_ptr(), frame.0) == 0 }
+    /// Writes the frame last filled in `frame`; false when Asterisk refused it.
+    pub fn write(self, frame: &mut OutFrame) -> bool {
+        // SAFETY: live channel; the frame is valid and outlives the call
+        // (ast_write copies what it keeps).
+        unsafe { sys::ast_write(self.as_ptr(), frame.as_mut_ptr()) == 0 }
     }
 
     pub fn digit_begin(self, digit: u8) {
@@ -144,29 +160,31 @@ impl Channel {
         unsafe { sys::ast_senddigit_end(self.as_ptr(), digit as _, ms) };
     }
 
-    pub fn hangupcause_set(self, cause: i32) {
+    pub(super) fn hangupcause_set(self, cause: i32) {
         // SAFETY: live channel.
         unsafe { sys::ast_channel_hangupcause_set(self.as_ptr(), cause) };
     }
 
-    pub fn tech_pvt(self) -> *mut c_void {
+    pub(super) fn tech_pvt(self) -> *mut c_void {
         // SAFETY: live channel.
         unsafe { sys::ast_channel_tech_pvt(self.as_ptr()) }
     }
 
-    pub fn set_tech_pvt(self, pvt: *mut c_void) {
-        // SAFETY: live channel; the pvt's owner is the channel driver.
+    pub(super) fn set_tech_pvt(self, pvt: *mut c_void) {
+        // SAFETY: live channel; the pvt's owner is the channel technology.
         unsafe { sys::ast_channel_tech_pvt_set(self.as_ptr(), pvt) };
     }
 
+    /// Makes `fd` the channel's descriptor number `which`: the channel's
+    /// waiters wake when it is readable. -1 clears it.
     pub fn set_fd(self, which: i32, fd: RawFd) {
-        // SAFETY: live channel; fd stays open while it is set (the driver
-        // clears it before closing).
+        // SAFETY: live channel; the technology clears the descriptor before
+        // closing it.
         unsafe { sys::ast_channel_set_fd(self.as_ptr(), which, fd) };
     }
 
     /// Makes `format` the channel's only native format and its read and write formats.
-    pub fn set_native_format(self, caps: &super::format::Caps, format: Format) {
+    pub(super) fn set_native_format(self, caps: &Caps, format: Format) {
         // SAFETY: live channel, being set up under its lock by the requester;
         // Asterisk takes its own references to caps and format.
         unsafe {
@@ -178,20 +196,20 @@ impl Channel {
         }
     }
 
-    pub fn set_tech(self, tech: *const sys::ast_channel_tech) {
+    pub(super) fn set_tech(self, tech: *const sys::ast_channel_tech) {
         // SAFETY: live channel; tech is registered and outlives the channel
         // (unload refuses while channels exist).
         unsafe { sys::ast_channel_tech_set(self.as_ptr(), tech) };
     }
 
     /// Holds the channel's lock until the guard drops.
-    pub fn lock(self) -> ChannelLock {
+    pub(super) fn lock(self) -> ChannelLock<'a> {
         // SAFETY: live channel; the guard unlocks exactly once.
         unsafe { sys::ars_channel_lock(self.as_ptr()) };
         ChannelLock(self)
     }
 
-    pub fn unlock(self) {
+    pub(super) fn unlock(self) {
         // SAFETY: the caller holds the channel's lock (ast_channel_alloc
         // returns the channel locked).
         unsafe { sys::ars_channel_unlock(self.as_ptr()) };
@@ -199,10 +217,39 @@ impl Channel {
 }
 
 /// The channel's lock, released on drop.
-pub struct ChannelLock(Channel);
+pub(super) struct ChannelLock<'a>(Channel<'a>);
 
-impl Drop for ChannelLock {
+impl Drop for ChannelLock<'_> {
     fn drop(&mut self) {
         self.0.unlock();
+    }
+}
+
+/// The channel's formats from before [`Channel::switch_formats`].
+pub struct FormatSwap<'a> {
+    chan: Channel<'a>,
+    read: HeldFormat,
+    write: HeldFormat,
+    restored: bool,
+}
+
+impl FormatSwap<'_> {
+    /// Puts the channel's formats back; false if Asterisk refused.
+    pub fn restore(mut self) -> bool {
+        self.restore_now()
+    }
+
+    fn restore_now(&mut self) -> bool {
+        self.restored = true;
+        let read = self.chan.set_read_format(self.read.as_ptr());
+        self.chan.set_write_format(self.write.as_ptr()) && read
+    }
+}
+
+impl Drop for FormatSwap<'_> {
+    fn drop(&mut self) {
+        if !self.restored {
+            self.restore_now();
+        }
     }
 }

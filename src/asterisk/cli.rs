@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use super::guard::guard;
 use super::module::module_self;
 use super::sys;
+use crate::locks::lock;
 
 pub enum CliOutcome {
     Success,
@@ -139,12 +140,12 @@ pub fn register(entries: Vec<sys::ast_cli_entry>) -> bool {
         }
         return false;
     }
-    *REGISTERED.lock().unwrap_or_else(|e| e.into_inner()) = Some(Registered(raw, len));
+    *lock(&REGISTERED) = Some(Registered(raw, len));
     true
 }
 
 pub fn unregister() {
-    let taken = REGISTERED.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let taken = lock(&REGISTERED).take();
     if let Some(Registered(raw, len)) = taken {
         // SAFETY: raw/len are what register handed to Asterisk; after
         // unregistering, Asterisk no longer refers to them.

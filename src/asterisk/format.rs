@@ -1,12 +1,22 @@
-//! Asterisk's signed linear formats, one exported global per rate.
+//! Asterisk's media formats: the cached signed linear ones this module
+//! speaks, formats borrowed from frames and requests, and capability sets.
+
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 use super::sys;
 use crate::protocol::Rate;
 
-/// A borrowed `struct ast_format *` from Asterisk's format cache; valid for
-/// as long as Asterisk runs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Format(pub(super) *mut sys::ast_format);
+/// One of Asterisk's cached signed linear formats: created by the core's
+/// format cache before any module loads and never freed.
+#[derive(Clone, Copy)]
+pub struct Format(*mut sys::ast_format);
+
+// SAFETY: a cached format is immutable and lives as long as Asterisk; its
+// address may be used from any thread.
+unsafe impl Send for Format {}
+// SAFETY: as above; nothing is ever written through it.
+unsafe impl Sync for Format {}
 
 impl Format {
     /// The cached slin format for `rate`.
@@ -29,34 +39,47 @@ impl Format {
         Format(ptr)
     }
 
-    pub fn as_ptr(self) -> *mut sys::ast_format {
+    pub(super) fn as_ptr(self) -> *mut sys::ast_format {
         self.0
     }
 
-    /// Whether `other` is the same format as this one.
-    pub fn same_as(self, other: *const sys::ast_format) -> bool {
-        if other.is_null() || self.0.is_null() {
+    /// Whether `other` is this format.
+    pub fn same_as(self, other: FormatView<'_>) -> bool {
+        if self.0.is_null() {
             return false;
         }
-        // SAFETY: both pointers are live ast_format objects: ours from the
-        // cache, `other` from a frame or channel the caller holds.
-        unsafe { sys::ast_format_cmp(self.0, other) == sys::AST_FORMAT_CMP_EQUAL }
+        // SAFETY: both are live formats: ours from the cache, `other` for
+        // its lifetime.
+        unsafe { sys::ast_format_cmp(self.0, other.0.as_ptr()) == sys::AST_FORMAT_CMP_EQUAL }
     }
 }
-/// A counted reference to a format, released on drop.
-pub struct FormatRef(*mut sys::ast_format);
 
-impl FormatRef {
+/// A format borrowed from a frame or a capability set, for `'a`.
+#[derive(Clone, Copy)]
+pub struct FormatView<'a>(NonNull<sys::ast_format>, PhantomData<&'a sys::ast_format>);
+
+impl FormatView<'_> {
+    /// # Safety
+    /// `ptr` must be null or a format that stays live for `'a`.
+    pub(super) unsafe fn from_ptr<'a>(ptr: *const sys::ast_format) -> Option<FormatView<'a>> {
+        NonNull::new(ptr as *mut _).map(|p| FormatView(p, PhantomData))
+    }
+}
+
+/// A counted reference to a format, released on drop.
+pub(super) struct HeldFormat(*mut sys::ast_format);
+
+impl HeldFormat {
     /// Takes a new reference to `ptr` (which may be null).
     ///
     /// # Safety
     /// `ptr` must be null or a live ao2 `ast_format`.
-    pub unsafe fn bump(ptr: *mut sys::ast_format) -> FormatRef {
+    pub unsafe fn bump(ptr: *mut sys::ast_format) -> HeldFormat {
         if !ptr.is_null() {
             // SAFETY: the caller guarantees ptr is a live ao2 object.
             unsafe { sys::ars_ao2_ref(ptr.cast(), 1) };
         }
-        FormatRef(ptr)
+        HeldFormat(ptr)
     }
 
     pub fn as_ptr(&self) -> *mut sys::ast_format {
@@ -64,7 +87,7 @@ impl FormatRef {
     }
 }
 
-impl Drop for FormatRef {
+impl Drop for HeldFormat {
     fn drop(&mut self) {
         if !self.0.is_null() {
             // SAFETY: we hold the reference taken in `bump`.
@@ -73,33 +96,43 @@ impl Drop for FormatRef {
     }
 }
 
-/// A format capabilities set holding one format, released on drop.
-pub struct Caps(*mut sys::ast_format_cap);
+/// A capability set this module made, released on drop.
+pub(super) struct Caps(NonNull<sys::ast_format_cap>);
 
 impl Caps {
-    pub fn with(format: Format) -> Option<Caps> {
+    /// A set holding `formats`, in order; None if Asterisk refused.
+    pub fn of(formats: &[Format]) -> Option<Caps> {
         // SAFETY: allocation has no preconditions; null means failure.
-        let cap = unsafe { sys::ars_format_cap_alloc() };
-        if cap.is_null() {
-            return None;
+        let caps = Caps(NonNull::new(unsafe { sys::ars_format_cap_alloc() })?);
+        for f in formats {
+            // SAFETY: caps is a live set; f is a cached format.
+            if unsafe { sys::ars_format_cap_append(caps.as_ptr(), f.as_ptr()) } != 0 {
+                return None;
+            }
         }
-        let caps = Caps(cap);
-        caps.append(format).then_some(caps)
+        Some(caps)
     }
 
     pub fn as_ptr(&self) -> *mut sys::ast_format_cap {
-        self.0
-    }
-
-    pub fn append(&self, format: Format) -> bool {
-        // SAFETY: self holds a live set; format is from the cache.
-        unsafe { sys::ars_format_cap_append(self.0, format.0) == 0 }
+        self.0.as_ptr()
     }
 }
 
 impl Drop for Caps {
     fn drop(&mut self) {
         // SAFETY: we own one reference to the set, taken at allocation.
-        unsafe { sys::ars_ao2_ref(self.0.cast(), -1) };
+        unsafe { sys::ars_ao2_ref(self.0.as_ptr().cast(), -1) };
+    }
+}
+
+/// The formats a channel request asked for, in the requester's order.
+#[derive(Clone, Copy)]
+pub struct Requested<'a>(PhantomData<&'a ()>);
+
+impl<'a> Requested<'a> {
+    /// # Safety
+    /// `cap` must be null or a capability set live for `'a`.
+    pub(super) unsafe fn from_ptr(_cap: *mut sys::ast_format_cap) -> Requested<'a> {
+        Requested(PhantomData)
     }
 }

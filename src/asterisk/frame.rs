@@ -2,13 +2,14 @@
 
 use std::ptr::NonNull;
 
-use super::format::Format;
+use super::format::{Format, FormatView};
 use super::sys;
 
-/// What a frame read from a channel carries, as far as this module cares.
+/// What a frame read from a channel carries, as far as this module cares;
+/// it borrows the frame.
 pub enum FrameKind<'a> {
     Voice {
-        format: *const sys::ast_format,
+        format: Option<FormatView<'a>>,
         data: &'a [u8],
     },
     DtmfEnd(u8),
@@ -22,10 +23,9 @@ impl FrameKind<'_> {
     }
 }
 
-/// A frame handed to Asterisk (from a technology's read, or to ast_write).
-pub struct FramePtr(pub(super) *mut sys::ast_frame);
-
-fn kind_of(f: &sys::ast_frame) -> FrameKind<'_> {
+/// # Safety
+/// `f` must be a valid frame for `'a`.
+unsafe fn kind_of<'a>(f: &'a sys::ast_frame) -> FrameKind<'a> {
     match f.frametype {
         sys::AST_FRAME_VOICE => {
             let len = f.datalen.max(0) as usize;
@@ -38,11 +38,10 @@ fn kind_of(f: &sys::ast_frame) -> FrameKind<'_> {
                 // SAFETY: see above.
                 unsafe { std::slice::from_raw_parts(ptr, len) }
             };
-            FrameKind::Voice {
-                // SAFETY: voice frames use the format member of the union.
-                format: unsafe { f.subclass.__bindgen_anon_1.format },
-                data,
-            }
+            // SAFETY: voice frames use the format member of the union, and
+            // the frame holds a reference to it for 'a.
+            let format = unsafe { FormatView::from_ptr(f.subclass.__bindgen_anon_1.format) };
+            FrameKind::Voice { format, data }
         }
         sys::AST_FRAME_DTMF_END => FrameKind::DtmfEnd(f.subclass.integer as u8),
         sys::AST_FRAME_CONTROL => FrameKind::Control(f.subclass.integer),
@@ -51,10 +50,15 @@ fn kind_of(f: &sys::ast_frame) -> FrameKind<'_> {
 }
 
 /// The kind of a frame Asterisk lent us for the length of a callback.
-pub(super) fn borrowed_kind<'a>(frame: *mut sys::ast_frame) -> Option<FrameKind<'a>> {
-    // SAFETY: Asterisk passes null or a frame valid for the callback, which
-    // the caller does not outlive with the result.
-    unsafe { frame.as_ref() }.map(kind_of)
+///
+/// # Safety
+/// `frame` must be null or a frame valid for `'a`.
+pub(super) unsafe fn borrowed_kind<'a>(frame: *mut sys::ast_frame) -> Option<FrameKind<'a>> {
+    // SAFETY: per the caller's contract.
+    unsafe { frame.as_ref() }.map(|f| {
+        // SAFETY: f is valid for 'a.
+        unsafe { kind_of(f) }
+    })
 }
 
 /// A frame returned by `ast_read`, freed on drop.
@@ -69,7 +73,7 @@ impl ReadFrame {
 
     pub fn kind(&self) -> FrameKind<'_> {
         // SAFETY: the frame is live until we free it in drop.
-        kind_of(unsafe { self.0.as_ref() })
+        unsafe { kind_of(self.0.as_ref()) }
     }
 }
 
@@ -83,10 +87,16 @@ impl Drop for ReadFrame {
 
 /// A reusable outgoing frame with its own buffer, leaving Asterisk's
 /// friendly offset free in front of the data so writers need not copy.
+/// Each fill describes one frame, valid until the next fill.
 pub struct OutFrame {
     frame: sys::ast_frame,
     buf: Vec<u8>,
 }
+
+// SAFETY: the frame's pointers are into `buf` (owned), a static string and
+// a cached format; moving the whole to another thread moves what they
+// point into with it, or points at what lives for ever.
+unsafe impl Send for OutFrame {}
 
 const SRC: &std::ffi::CStr = c"AudioSocket";
 
@@ -109,8 +119,12 @@ impl OutFrame {
         self.frame.src = SRC.as_ptr();
     }
 
-    /// Fills in a voice frame of `pcm` in `format`; valid until the next fill.
-    pub fn voice(&mut self, format: Format, pcm: &[u8]) -> FramePtr {
+    pub(super) fn as_mut_ptr(&mut self) -> *mut sys::ast_frame {
+        &mut self.frame
+    }
+
+    /// A voice frame of `pcm` in `format`.
+    pub fn voice(&mut self, format: Format, pcm: &[u8]) -> &mut OutFrame {
         let offset = sys::AST_FRIENDLY_OFFSET as usize;
         self.buf.clear();
         self.buf.resize(offset, 0);
@@ -121,22 +135,22 @@ impl OutFrame {
         self.frame.samples = (pcm.len() / 2) as i32;
         self.frame.offset = offset as i32;
         self.frame.data.ptr = self.buf[offset..].as_mut_ptr().cast();
-        FramePtr(&mut self.frame)
+        self
     }
 
     /// A DTMF end frame that also tells its length (Asterisk emulates the begin).
-    pub fn dtmf_end(&mut self, digit: u8, ms: i64) -> FramePtr {
+    pub fn dtmf_end(&mut self, digit: u8, ms: u32) -> &mut OutFrame {
         self.reset(sys::AST_FRAME_DTMF_END);
         self.frame.subclass.integer = digit.into();
-        self.frame.len = ms as _;
-        FramePtr(&mut self.frame)
+        self.frame.len = ms.into();
+        self
     }
 
     /// The channel answered.
-    pub fn answer(&mut self) -> FramePtr {
+    pub fn answer(&mut self) -> &mut OutFrame {
         self.reset(sys::AST_FRAME_CONTROL);
         self.frame.subclass.integer = sys::AST_CONTROL_ANSWER as i32;
-        FramePtr(&mut self.frame)
+        self
     }
 }
 

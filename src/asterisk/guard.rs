@@ -2,21 +2,10 @@
 //! must never unwind into C. It is caught, logged with what was running, and
 //! the callback returns the failure value its contract asks for.
 
-use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::logger::ast_log;
-use crate::session::Level;
-
-fn panic_text(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "unknown panic"
-    }
-}
+use super::logger::{ast_log, Level};
+use crate::logging::panic_text;
 
 /// Runs `body`; on panic logs "`what`: ..." and returns `failure`.
 pub fn guard<R>(what: impl FnOnce() -> String, failure: R, body: impl FnOnce() -> R) -> R {

@@ -8,16 +8,18 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use super::channel::Channel;
-use super::format::{Caps, Format};
-use super::frame::{null_frame, FrameKind, FramePtr};
+use super::format::{Caps, Format, Requested};
+use super::frame::{borrowed_kind, null_frame, FrameKind, OutFrame};
 use super::guard::guard;
+use super::logger::{ast_log, Level};
 use super::module::ModuleRef;
 use super::sys;
-use crate::protocol::Rate;
+use crate::locks::lock;
 
-/// A frame a technology hands back from `read`, valid until its next read.
-pub enum ReadResult {
-    Frame(FramePtr),
+/// What a technology hands back from `read`: a frame it keeps (valid until
+/// its next read), nothing, or the end.
+pub enum ReadResult<'p> {
+    Frame(&'p mut OutFrame),
     /// Nothing to report this time.
     Nothing,
     /// Hang the channel up with this cause.
@@ -42,23 +44,26 @@ pub trait Technology: 'static {
     const TYPE: &'static CStr;
     const DESCRIPTION: &'static CStr;
 
-    /// Parses the dial string and prepares a channel; Err gives the log
-    /// line and the hangup cause.
+    /// Every format a channel of this technology may have.
+    fn capabilities() -> Vec<Format>;
+
+    /// Parses the dial string and prepares a channel for a request that
+    /// asked for `requested`; Err gives the log line and the hangup cause.
     fn request(
         addr: &str,
-        requestor: Option<Channel>,
+        requested: Requested<'_>,
     ) -> Result<NewChannel<Self::Pvt>, (String, i32)>;
     /// The channel exists (unlocked); set variables and the like.
-    fn created(chan: Channel, pvt: &mut Self::Pvt);
-    fn call(chan: Channel, pvt: &mut Self::Pvt) -> Result<(), String>;
-    fn read(chan: Channel, pvt: &mut Self::Pvt) -> ReadResult;
-    fn write(chan: Channel, pvt: &mut Self::Pvt, frame: FrameKind<'_>);
-    fn digit_end(chan: Channel, pvt: &mut Self::Pvt, digit: u8);
+    fn created(chan: Channel<'_>, pvt: &mut Self::Pvt);
+    fn call(chan: Channel<'_>, pvt: &mut Self::Pvt) -> Result<(), String>;
+    fn read<'p>(chan: Channel<'_>, pvt: &'p mut Self::Pvt) -> ReadResult<'p>;
+    fn write(chan: Channel<'_>, pvt: &mut Self::Pvt, frame: FrameKind<'_>);
+    fn digit_end(chan: Channel<'_>, pvt: &mut Self::Pvt, digit: u8);
     /// The channel is going away; the state is dropped after this.
-    fn hangup(chan: Channel, pvt: &mut Self::Pvt);
+    fn hangup(chan: Channel<'_>, pvt: &mut Self::Pvt);
 }
 
-fn pvt_of<'a, T: Technology>(chan: Channel) -> Option<&'a mut T::Pvt> {
+fn pvt_of<'a, T: Technology>(chan: Channel<'_>) -> Option<&'a mut T::Pvt> {
     let p = chan.tech_pvt() as *mut PvtBox<T::Pvt>;
     // SAFETY: tech_pvt is either null or the PvtBox we leaked in request,
     // and Asterisk serialises a channel's callbacks under its lock.
@@ -67,7 +72,7 @@ fn pvt_of<'a, T: Technology>(chan: Channel) -> Option<&'a mut T::Pvt> {
 
 unsafe extern "C" fn requester<T: Technology>(
     _type: *const c_char,
-    _cap: *mut sys::ast_format_cap,
+    cap: *mut sys::ast_format_cap,
     assignedids: *const sys::ast_assigned_ids,
     requestor: *const sys::ast_channel,
     addr: *const c_char,
@@ -89,17 +94,17 @@ unsafe extern "C" fn requester<T: Technology>(
     };
     let what = || format!("{}/{addr}", T::TYPE.to_string_lossy());
     guard(what, ptr::null_mut(), || {
-        // SAFETY: the requestor, when given, is live for this call.
-        let requestor_chan = unsafe { Channel::from_ptr(requestor as *mut _) };
-        let new = match T::request(&addr, requestor_chan) {
+        // SAFETY: the requested capabilities are live for this call.
+        let requested = unsafe { Requested::from_ptr(cap) };
+        let new = match T::request(&addr, requested) {
             Ok(n) => n,
             Err((msg, c)) => {
-                super::logger::ast_log!(crate::session::Level::Error, "{msg}");
+                ast_log!(Level::Error, "{msg}");
                 set_cause(c);
                 return ptr::null_mut();
             }
         };
-        let Some(caps) = Caps::with(new.format) else {
+        let Some(caps) = Caps::of(&[new.format]) else {
             set_cause(sys::AST_CAUSE_FAILURE as i32);
             return ptr::null_mut();
         };
@@ -129,8 +134,16 @@ unsafe extern "C" fn requester<T: Technology>(
 
 /// Runs a callback's body for the channel Asterisk passed, under the guard
 /// (a panic is logged with the channel's name and returns `failure`).
-fn on_channel<R>(chan: Option<Channel>, failure: R, body: impl FnOnce(Channel) -> R) -> R {
-    match chan {
+///
+/// # Safety
+/// `chan` must be null or a channel live for the whole callback.
+unsafe fn on_channel<R>(
+    chan: *mut sys::ast_channel,
+    failure: R,
+    body: impl FnOnce(Channel<'_>) -> R,
+) -> R {
+    // SAFETY: per the caller's contract.
+    match unsafe { Channel::from_ptr(chan) } {
         Some(chan) => guard(|| chan.name(), failure, || body(chan)),
         None => failure,
     }
@@ -142,52 +155,55 @@ unsafe extern "C" fn call<T: Technology>(
     _timeout: c_int,
 ) -> c_int {
     // SAFETY: Asterisk passes the live channel being called.
-    let chan = unsafe { Channel::from_ptr(chan) };
-    on_channel(chan, -1, |chan| match pvt_of::<T>(chan) {
-        Some(pvt) => match T::call(chan, pvt) {
-            Ok(()) => 0,
-            Err(msg) => {
-                super::logger::ast_log!(crate::session::Level::Error, "{}: {msg}", chan.name());
-                -1
-            }
-        },
-        None => -1,
-    })
+    unsafe {
+        on_channel(chan, -1, |chan| match pvt_of::<T>(chan) {
+            Some(pvt) => match T::call(chan, pvt) {
+                Ok(()) => 0,
+                Err(msg) => {
+                    ast_log!(Level::Error, "{}: {msg}", chan.name());
+                    -1
+                }
+            },
+            None => -1,
+        })
+    }
 }
 
 unsafe extern "C" fn hangup<T: Technology>(chan: *mut sys::ast_channel) -> c_int {
     // SAFETY: Asterisk passes the live channel being hung up.
-    let chan = unsafe { Channel::from_ptr(chan) };
-    on_channel(chan, -1, |chan| {
-        let p = chan.tech_pvt() as *mut PvtBox<T::Pvt>;
-        chan.set_tech_pvt(ptr::null_mut());
-        if !p.is_null() {
-            // SAFETY: p is the PvtBox leaked in requester; tech_pvt no longer
-            // points to it, so this is the only owner.
-            let mut boxed = unsafe { Box::from_raw(p) };
-            T::hangup(chan, &mut boxed.pvt);
-        }
-        0
-    })
+    unsafe {
+        on_channel(chan, -1, |chan| {
+            let p = chan.tech_pvt() as *mut PvtBox<T::Pvt>;
+            chan.set_tech_pvt(ptr::null_mut());
+            if !p.is_null() {
+                // SAFETY: p is the PvtBox leaked in requester; tech_pvt no
+                // longer points to it, so this is the only owner.
+                let mut boxed = Box::from_raw(p);
+                T::hangup(chan, &mut boxed.pvt);
+            }
+            0
+        })
+    }
 }
 
 unsafe extern "C" fn read<T: Technology>(chan: *mut sys::ast_channel) -> *mut sys::ast_frame {
     // SAFETY: Asterisk passes the live channel it reads from. A null frame
     // (what a panic returns) hangs the channel up.
-    let chan = unsafe { Channel::from_ptr(chan) };
-    on_channel(chan, ptr::null_mut(), |chan| {
-        let Some(pvt) = pvt_of::<T>(chan) else {
-            return null_frame();
-        };
-        match T::read(chan, pvt) {
-            ReadResult::Frame(f) => f.0,
-            ReadResult::Nothing => null_frame(),
-            ReadResult::Hangup(cause) => {
-                chan.hangupcause_set(cause);
-                ptr::null_mut()
+    unsafe {
+        on_channel(chan, ptr::null_mut(), |chan| {
+            let Some(pvt) = pvt_of::<T>(chan) else {
+                return null_frame();
+            };
+            match T::read(chan, pvt) {
+                ReadResult::Frame(f) => f.as_mut_ptr(),
+                ReadResult::Nothing => null_frame(),
+                ReadResult::Hangup(cause) => {
+                    chan.hangupcause_set(cause);
+                    ptr::null_mut()
+                }
             }
-        }
-    })
+        })
+    }
 }
 
 unsafe extern "C" fn write<T: Technology>(
@@ -195,13 +211,14 @@ unsafe extern "C" fn write<T: Technology>(
     frame: *mut sys::ast_frame,
 ) -> c_int {
     // SAFETY: Asterisk passes the live channel and a frame valid for the call.
-    let chan = unsafe { Channel::from_ptr(chan) };
-    on_channel(chan, -1, |chan| {
-        if let (Some(pvt), Some(kind)) = (pvt_of::<T>(chan), super::frame::borrowed_kind(frame)) {
-            T::write(chan, pvt, kind);
-        }
-        0
-    })
+    unsafe {
+        on_channel(chan, -1, |chan| {
+            if let (Some(pvt), Some(kind)) = (pvt_of::<T>(chan), borrowed_kind(frame)) {
+                T::write(chan, pvt, kind);
+            }
+            0
+        })
+    }
 }
 
 unsafe extern "C" fn digit_begin(_chan: *mut sys::ast_channel, _digit: c_char) -> c_int {
@@ -215,16 +232,17 @@ unsafe extern "C" fn digit_end<T: Technology>(
     _ms: c_uint,
 ) -> c_int {
     // SAFETY: Asterisk passes the live channel.
-    let chan = unsafe { Channel::from_ptr(chan) };
-    on_channel(chan, -1, |chan| {
-        // Asterisk calls this without the channel lock, unlike the other
-        // callbacks; take it so the state is never touched from two threads.
-        let _locked = chan.lock();
-        if let Some(pvt) = pvt_of::<T>(chan) {
-            T::digit_end(chan, pvt, digit as u8);
-        }
-        0
-    })
+    unsafe {
+        on_channel(chan, -1, |chan| {
+            // Asterisk calls this without the channel lock, unlike the other
+            // callbacks; take it so the state is never touched from two threads.
+            let _locked = chan.lock();
+            if let Some(pvt) = pvt_of::<T>(chan) {
+                T::digit_end(chan, pvt, digit as u8);
+            }
+            0
+        })
+    }
 }
 
 unsafe extern "C" fn indicate(
@@ -251,7 +269,6 @@ struct Registered {
 // load and unload; the tech itself is immutable once registered.
 unsafe impl Send for Registered {}
 
-// std's mutex: see session::registry for why not parking_lot on Asterisk threads.
 static REGISTERED: Mutex<Option<Registered>> = Mutex::new(None);
 static TECH: AtomicPtr<sys::ast_channel_tech> = AtomicPtr::new(ptr::null_mut());
 
@@ -266,13 +283,9 @@ pub fn exists(name: &CStr) -> bool {
 }
 
 pub fn register<T: Technology>() -> bool {
-    // Capabilities: every slin rate, so any c() choice is acceptable.
-    let Some(caps) = Caps::with(Format::slin(Rate::Hz8000)) else {
+    let Some(caps) = Caps::of(&T::capabilities()) else {
         return false;
     };
-    for r in &Rate::ALL[1..] {
-        caps.append(Format::slin(*r));
-    }
     let tech = Box::new(sys::ast_channel_tech {
         type_: T::TYPE.as_ptr(),
         description: T::DESCRIPTION.as_ptr(),
@@ -299,12 +312,12 @@ pub fn register<T: Technology>() -> bool {
         return false;
     }
     TECH.store(tech, Ordering::Release);
-    *REGISTERED.lock().unwrap_or_else(|e| e.into_inner()) = Some(Registered { tech, _caps: caps });
+    *lock(&REGISTERED) = Some(Registered { tech, _caps: caps });
     true
 }
 
 pub fn unregister() {
-    let taken = REGISTERED.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let taken = lock(&REGISTERED).take();
     if let Some(r) = taken {
         TECH.store(ptr::null_mut(), Ordering::Release);
         // SAFETY: r.tech was registered by us; after unregistering, no new

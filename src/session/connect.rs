@@ -8,8 +8,8 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use super::config::ServerAddr;
 use super::fd::{poll, pollfd};
+use super::server_addr::ServerAddr;
 
 pub(crate) enum ConnectError {
     /// The stop signal arrived while connecting.

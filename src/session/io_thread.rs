@@ -11,14 +11,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, TrySendError};
 
-use super::config::SessionConfig;
 use super::connect::{cap_send_buffer, connect, ConnectError};
-use super::end::EndReason;
+use super::end_reason::EndReason;
+use super::events::Event;
 use super::fd::{poll, pollfd};
-use super::handle::{Event, Shared, ONLY_IF_WOKEN};
-use super::log::{Level, Log};
 use super::server_input::{BadInput, ServerInput};
+use super::session_config::SessionConfig;
+use super::shared::Shared;
 use super::stats::Stats;
+use crate::logging::{panic_text, Level, Log};
 use crate::protocol::{encode_hangup, encode_uuid};
 use crate::slog;
 
@@ -53,10 +54,6 @@ impl IoThread {
         }
     }
 
-    fn stopped(&self) -> bool {
-        self.shared.stop.load(Ordering::Acquire)
-    }
-
     /// The thread's body. A panic ends this call (the channel thread sees
     /// an internal error) and is logged with the channel's name.
     pub fn run(mut self) {
@@ -65,11 +62,7 @@ impl IoThread {
         let log = self.log.clone();
         let events = self.events.clone();
         if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work())) {
-            let text = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let text = panic_text(&*p).to_string();
             slog!(
                 log,
                 Level::Error,
@@ -86,7 +79,7 @@ impl IoThread {
     fn work(&mut self) {
         let stream = {
             let shared = self.shared.clone();
-            let is_stopped = move || shared.stop.load(Ordering::Acquire);
+            let is_stopped = move || shared.stopped();
             connect(
                 &self.config.server,
                 self.config.connect_timeout,
@@ -150,7 +143,7 @@ impl IoThread {
         let shared = self.shared.clone();
         let outbox = &shared.outbox;
         loop {
-            if self.stopped() {
+            if self.shared.stopped() {
                 return EndReason::ChannelHangup;
             }
             // A message queued after this wakes the thread (Pushed::NowWaiting).
@@ -268,50 +261,49 @@ impl IoThread {
         }
     }
 
-    /// Hands pending events to the channel thread while the queue has room.
+    /// Hands pending events to the channel thread while the queue has room,
+    /// and wakes it when it must be (see `shared.rs`).
     fn flush_pending(&mut self) {
         let mut sent = false;
-        // Anything but audio is handled as soon as it arrives.
         let mut urgent = false;
         while let Some(ev) = self.pending.pop_front() {
-            let audio = matches!(ev, Event::Audio(_));
-            match self.events.try_send(ev) {
-                Ok(()) => {
-                    sent = true;
-                    urgent |= !audio;
-                }
-                Err(TrySendError::Full(ev)) => {
-                    self.pending.push_front(ev);
-                    self.shared.io_wants_room.store(true, Ordering::Release);
-                    // The channel thread may have made room just before the
-                    // flag was set; try once more so no wake-up is missed.
-                    if let Some(ev) = self.pending.pop_front() {
-                        match self.events.try_send(ev) {
-                            Ok(()) => {
-                                sent = true;
-                                urgent |= !audio;
-                                self.shared.io_wants_room.store(false, Ordering::Release);
-                                continue;
-                            }
-                            Err(TrySendError::Full(ev) | TrySendError::Disconnected(ev)) => {
-                                self.pending.push_front(ev)
-                            }
-                        }
-                    }
-                    break;
-                }
+            let (audio, is_urgent) = (matches!(ev, Event::Audio(_)), ev.is_urgent());
+            // Counted before it is visible, so the channel thread's count
+            // down never passes zero.
+            if audio {
+                self.shared.queued_frames.fetch_add(1, Ordering::Relaxed);
+            }
+            let ev = match self.events.try_send(ev) {
+                Ok(()) => None,
                 Err(TrySendError::Disconnected(_)) => {
                     self.pending.clear();
-                    break;
+                    return;
                 }
+                Err(TrySendError::Full(ev)) => {
+                    self.shared.io_wants_room.store(true, Ordering::Release);
+                    // The channel thread may have made room just before the
+                    // flag was set: try once more so no wake-up is missed.
+                    match self.events.try_send(ev) {
+                        Ok(()) => {
+                            self.shared.io_wants_room.store(false, Ordering::Release);
+                            None
+                        }
+                        Err(TrySendError::Full(ev) | TrySendError::Disconnected(ev)) => Some(ev),
+                    }
+                }
+            };
+            if let Some(ev) = ev {
+                if audio {
+                    self.shared.queued_frames.fetch_sub(1, Ordering::Relaxed);
+                }
+                self.pending.push_front(ev);
+                break;
             }
+            sent = true;
+            urgent |= is_urgent;
         }
-        if sent {
-            // Pairs with the fence in Session::park.
-            std::sync::atomic::fence(Ordering::SeqCst);
-            if urgent || self.shared.look_at.load(Ordering::SeqCst) == ONLY_IF_WOKEN {
-                self.shared.chan_wake.wake();
-            }
+        if sent && self.shared.must_wake(urgent) {
+            self.shared.chan_wake.wake();
         }
     }
 
@@ -321,7 +313,7 @@ impl IoThread {
     fn deliver_all(&mut self) {
         loop {
             self.flush_pending();
-            if self.pending.is_empty() || self.stopped() {
+            if self.pending.is_empty() || self.shared.stopped() {
                 return;
             }
             let mut fds = [pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN)];

@@ -1,37 +1,48 @@
 //! The per-call session: one dedicated I/O thread connects to the
 //! AudioSocket server, reads it, and keeps whatever the socket could not take
 //! at once; the channel thread receives the server's events over a bounded
-//! crossbeam channel and two file descriptors it can wait on. Pure Rust with
-//! no Asterisk types.
+//! queue and two file descriptors it can wait on. Pure Rust with no
+//! Asterisk types.
 //!
-//! The channel side never waits on the network: sending is a non-blocking
-//! write, or a copy into the outbox when the socket is full (beyond its bound
-//! a message is dropped and counted); receiving is `try_recv`, and server
-//! audio leaves the playout queue at real-time pace under a timer. When the
-//! playout queue is full the I/O thread stops reading the socket, so TCP
-//! slows the server.
+//! - Up (`uplink.rs`, `outbox.rs`): the channel thread writes its audio
+//!   straight into the non-blocking socket; what the kernel does not take
+//!   waits, bounded, for the I/O thread.
+//! - Down (`io_thread.rs`, `server_input.rs`, `assembler.rs`, then
+//!   `playout.rs`, `pacer.rs`): the I/O thread reads and decodes the
+//!   server's bytes into events; the channel thread plays them at real-time
+//!   pace. When the queue is full the I/O thread stops reading, so TCP
+//!   slows the server.
+//! - Between the two threads (`shared.rs`): the state both touch and the
+//!   wake-up protocol; `handle.rs` starts and stops a session.
+//! - How a session ends (`end_reason.rs`), and what the CLI sees of the
+//!   live ones (`census.rs`, `stats.rs`).
 
 mod assembler;
 pub mod census;
-mod config;
 mod connect;
-mod end;
+mod end_reason;
+mod events;
 mod fd;
 mod handle;
 mod io_thread;
-mod log;
 mod outbox;
 mod pacer;
-pub mod registry;
+mod playout;
+mod server_addr;
 mod server_input;
+mod session_config;
+mod shared;
 mod stats;
+pub mod threads;
+mod uplink;
 
-pub use config::{ServerAddr, SessionConfig};
-pub use end::EndReason;
+pub use end_reason::EndReason;
+pub use events::{AudioFrame, Event};
 pub use fd::wait_ms;
-pub use handle::{AudioFrame, Event, Session};
-pub use log::{Level, Log};
+pub use handle::Session;
+pub use server_addr::ServerAddr;
 pub use server_input::{BadInput, ServerInput};
+pub use session_config::SessionConfig;
 pub use stats::StatsSnapshot;
 
 #[cfg(test)]

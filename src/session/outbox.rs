@@ -5,14 +5,13 @@
 //! at once costs the call no thread hand-off. What the socket does not take
 //! waits here, and the I/O thread writes it when poll(2) says there is
 //! room. Either way the channel thread never waits on the network: the lock
-//! is only ever held around non-blocking writes and copies. (std's mutex,
-//! not parking_lot's: see registry.rs.)
+//! is only ever held around non-blocking writes and copies.
 
 use std::io::{self, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use std::sync::{Mutex, MutexGuard};
+use crate::locks::lock;
 
 /// What became of a message handed to [`Outbox::push`].
 #[derive(Debug, PartialEq, Eq)]
@@ -91,9 +90,7 @@ impl Outbox {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic elsewhere cannot leave Inner inconsistent: every update
-        // is a plain assignment or a Vec operation.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
     }
 
     /// The I/O thread hands over the connected socket (non-blocking).

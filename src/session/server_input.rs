@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 
 use super::assembler::Assembler;
-use super::end::EndReason;
-use super::handle::{AudioFrame, Event};
+use super::end_reason::EndReason;
+use super::events::{AudioFrame, Event};
 use crate::protocol::{is_dtmf_digit, Decoder, Message, Rate};
 
 /// Kinds of bad input, each reported as "first of its kind" once per call.

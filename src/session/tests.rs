@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::logging::{Level, Log};
 use crate::protocol::{encode_audio, Rate};
 
 #[derive(Default)]
@@ -398,12 +399,13 @@ fn a_server_that_never_answers_times_out_and_a_hangup_aborts_the_connect() {
 
     // A hangup during the connect ends the I/O thread at once.
     cfg.connect_timeout = Duration::from_secs(30);
-    let before = registry::live();
     let s = Session::start(cfg, log).unwrap();
     std::thread::sleep(Duration::from_millis(100));
+    let finished = s.io_finished.clone();
+    assert!(!finished.get(), "still connecting");
     drop(s);
     let t0 = Instant::now();
-    while registry::live() > before.saturating_sub(0) && t0.elapsed() < Duration::from_secs(2) {
+    while !finished.get() && t0.elapsed() < Duration::from_secs(2) {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(
@@ -463,7 +465,7 @@ fn a_server_that_stops_reading_costs_dropped_frames_not_a_blocked_channel() {
 }
 
 #[test]
-fn the_census_lists_live_sessions_and_counts_how_they_ended() {
+fn the_census_lists_live_sessions_and_counts_them() {
     let (l, addr) = listener();
     let log = Arc::new(Captured::default());
     let label = format!("Test/census-{}", addr.port);
@@ -483,11 +485,6 @@ fn the_census_lists_live_sessions_and_counts_how_they_ended() {
     assert!(census::sessions().iter().all(|v| v.channel != label));
     let after = census::totals();
     assert!(after.started > before.started);
-    let channel_hangup = census::STATUSES
-        .iter()
-        .position(|s| *s == "CHANNEL_HANGUP")
-        .unwrap();
-    assert!(after.ended[channel_hangup] > before.ended[channel_hangup]);
 }
 
 /// A parked channel thread is woken only for audio it would not look for by

@@ -18,21 +18,17 @@ void ars_log(int level, const char *file, int line, const char *func, const char
 
 void ars_verb(int level, const char *file, int line, const char *func, const char *msg)
 {
-	if (VERBOSITY_ATLEAST(level)) {
-		__ast_verbose(file, line, func, level, "%s\n", msg);
-	}
+	__ast_verbose(file, line, func, level, "%s\n", msg);
+}
+
+int ars_verb_enabled(int level)
+{
+	return VERBOSITY_ATLEAST(level);
 }
 
 int ars_debug_enabled(int level)
 {
 	return DEBUG_ATLEAST(level);
-}
-
-void ars_debug(int level, const char *file, int line, const char *func, const char *msg)
-{
-	if (DEBUG_ATLEAST(level)) {
-		ast_log(__LOG_DEBUG, file, line, func, "%s\n", msg);
-	}
 }
 
 int ars_ao2_ref(void *obj, int delta)

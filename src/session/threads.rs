@@ -1,40 +1,55 @@
 //! Every I/O thread the module started, so that unloading can wait for them:
 //! Asterisk must not unmap the module while one of its threads still runs.
-//!
-//! Threads are started with pthread_create rather than std::thread::spawn,
-//! and the lists here use std's futex mutex rather than parking_lot's: both
-//! std's spawn (its spawn-hook list) and parking_lot's contended path keep
-//! thread-local state with a destructor on the *calling* thread. Called from
-//! an Asterisk thread, that destructor, which lives in this module, makes
-//! glibc keep the module mapped after `module unload`, and the next
-//! `module load` then fails because the module never registers again.
+//! Started with pthread_create, not std::thread::spawn (see `locks.rs`).
 
 use std::ffi::c_void;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::locks::lock;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static THREADS: Mutex<Vec<libc::pthread_t>> = Mutex::new(Vec::new());
 
-type Body = Box<dyn FnOnce() + Send + 'static>;
+/// Says whether one thread has finished its work.
+#[derive(Clone, Default)]
+pub(crate) struct Finished(Arc<AtomicBool>);
+
+impl Finished {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+struct Start {
+    body: Box<dyn FnOnce() + Send + 'static>,
+    finished: Finished,
+}
 
 extern "C" fn trampoline(arg: *mut c_void) -> *mut c_void {
-    // SAFETY: arg is the Box<Body> leaked by spawn for this thread alone.
-    let body = unsafe { Box::from_raw(arg as *mut Body) };
+    // SAFETY: arg is the Box<Start> leaked by spawn for this thread alone.
+    let start = unsafe { Box::from_raw(arg as *mut Start) };
+    let Start { body, finished } = *start;
     // A panic must not unwind out of an extern "C" function.
-    let _ = catch_unwind(AssertUnwindSafe(*body));
+    let _ = catch_unwind(AssertUnwindSafe(body));
+    finished.0.store(true, Ordering::Release);
     LIVE.fetch_sub(1, Ordering::AcqRel);
     std::ptr::null_mut()
 }
 
 /// Starts a registered thread named `name` (cut to the kernel's 15 bytes).
-pub(crate) fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> io::Result<()> {
-    let body: Box<Body> = Box::new(Box::new(body));
-    let arg = Box::into_raw(body) as *mut c_void;
+pub(crate) fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> io::Result<Finished> {
+    let finished = Finished::default();
+    let start = Box::new(Start {
+        body: Box::new(body),
+        finished: finished.clone(),
+    });
+    let arg = Box::into_raw(start) as *mut c_void;
     LIVE.fetch_add(1, Ordering::AcqRel);
-    let mut threads = THREADS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut threads = lock(&THREADS);
     reap(&mut threads);
     // SAFETY: pthread_attr_t and pthread_t are plain data initialised by
     // the calls below before use.
@@ -52,7 +67,7 @@ pub(crate) fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> io::Res
     if rc != 0 {
         LIVE.fetch_sub(1, Ordering::AcqRel);
         // SAFETY: the thread was not created, so arg is still ours alone.
-        drop(unsafe { Box::from_raw(arg as *mut Body) });
+        drop(unsafe { Box::from_raw(arg as *mut Start) });
         return Err(io::Error::from_raw_os_error(rc));
     }
     let mut short = name.as_bytes().to_vec();
@@ -62,7 +77,7 @@ pub(crate) fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> io::Res
     // SAFETY: tid is a live thread we created; short is NUL-terminated.
     unsafe { libc::pthread_setname_np(tid, short.as_ptr().cast()) };
     threads.push(tid);
-    Ok(())
+    Ok(finished)
 }
 
 /// Joins threads that have finished, so their handles do not pile up.
@@ -83,7 +98,7 @@ pub fn live() -> usize {
 /// When no thread is live, joins them all (so none is still returning
 /// through module code) and returns true; otherwise returns false at once.
 pub fn join_all_if_idle() -> bool {
-    let mut threads = THREADS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut threads = lock(&THREADS);
     if live() > 0 {
         return false;
     }

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::session::census::{SessionView, Totals, STATUSES};
+use super::outcome::Status;
+use crate::session::census::{SessionView, Totals};
 
 fn age(d: Duration) -> String {
     let s = d.as_secs();
@@ -91,19 +92,23 @@ pub fn session(s: &SessionView) -> String {
     )
 }
 
-/// `audiosocket show stats`.
-pub fn stats(t: &Totals, live: usize) -> String {
+/// `audiosocket show stats`: `t` and `ended_with` since the module loaded.
+pub fn stats(t: &Totals, ended_with: impl Fn(Status) -> u64, live: usize) -> String {
     let mut out = format!(
         "Sessions started:   {}\nSessions live:      {live}\nSessions ended by:\n",
         t.started
     );
-    for (status, n) in STATUSES.iter().zip(t.ended) {
-        let _ = writeln!(out, "  {status:<18}{n}");
+    for status in Status::ALL {
+        let _ = writeln!(out, "  {:<18}{}", status.name(), ended_with(status));
     }
     let _ = write!(
         out,
         "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}\n",
-        t.ended[2], t.protocol_errors, t.bytes_up, t.bytes_down, t.dropped_up
+        ended_with(Status::ConnectFailed),
+        t.protocol_errors,
+        t.bytes_up,
+        t.bytes_down,
+        t.dropped_up
     );
     out
 }
@@ -176,18 +181,23 @@ mod tests {
 
     #[test]
     fn stats_list_every_end_reason() {
-        let mut t = Totals {
+        let t = Totals {
             started: 7,
             ..Totals::default()
         };
-        t.ended[0] = 4;
-        t.ended[2] = 1;
-        let text = stats(&t, 2);
-        for status in STATUSES {
-            assert!(text.contains(status), "{status}: {text}");
+        let ended = |s: Status| match s {
+            Status::ServerHangup => 4,
+            Status::ConnectFailed => 1,
+            _ => 0,
+        };
+        let text = stats(&t, ended, 2);
+        for status in Status::ALL {
+            assert!(text.contains(status.name()), "{status:?}: {text}");
         }
         assert!(text.contains("Sessions started:   7"));
-        assert!(text.contains("  SERVER_HANGUP     4"));
+        assert!(text.contains("Sessions live:      2"));
+        assert!(text.contains("  SERVER_HANGUP     4\n"));
+        assert!(text.contains("  CHANNEL_HANGUP    0\n"));
         assert!(text.contains("Connect failures:   1"));
     }
 }

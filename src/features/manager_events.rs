@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
-use crate::args::CallArgs;
 use crate::asterisk::channel::Channel;
 use crate::asterisk::manager::event;
+use crate::call::args::CallArgs;
+use crate::call::outcome::Status;
 use crate::protocol::Rate;
 use crate::session::{EndReason, StatsSnapshot};
 
@@ -15,7 +16,7 @@ pub struct Started {
     fields: Vec<(&'static str, String)>,
 }
 
-pub fn started(chan: Channel, args: &CallArgs, rate: Rate) -> Started {
+pub fn started(chan: Channel<'_>, args: &CallArgs, rate: Rate) -> Started {
     let fields = vec![
         ("Channel", chan.name()),
         ("Uniqueid", chan.uniqueid()),
@@ -33,7 +34,7 @@ pub fn started(chan: Channel, args: &CallArgs, rate: Rate) -> Started {
 pub fn ended(started: &Started, end: &EndReason, stats: StatsSnapshot) {
     let mut fields = started.fields.clone();
     fields.extend([
-        ("Status", end.status().to_string()),
+        ("Status", Status::of(end).name().to_string()),
         ("ErrorCode", end.error_code().unwrap_or_default()),
         ("Reason", end.to_string()),
         ("DurationMs", started.at.elapsed().as_millis().to_string()),

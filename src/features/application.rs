@@ -5,18 +5,16 @@ use std::ffi::CStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::args::{parse_app_args, CallArgs};
+use super::call_end::{set_end_variables, set_status};
+use super::{manager_events, settings_file, DIGIT_MS};
 use crate::asterisk::application::Application;
 use crate::asterisk::channel::{Channel, Woken};
 use crate::asterisk::format::Format;
 use crate::asterisk::frame::{FrameKind, OutFrame};
-use crate::asterisk::logger::{ast_log, AsteriskLog};
-use crate::session::{wait_ms, EndReason, Event, Level, Session};
-use crate::session_events;
-use crate::status::{set_end_variables, INVALID_ARGUMENTS, STATUS_VAR};
-
-/// How long a DTMF digit from the server is played on the channel.
-const DIGIT_MS: u32 = 100;
+use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
+use crate::call::args::{parse_app_args, CallArgs};
+use crate::call::outcome::Status;
+use crate::session::{wait_ms, EndReason, Event, Session};
 
 pub struct AudioSocketApp;
 
@@ -59,48 +57,50 @@ Channel variables set on return:
 Returns 0, and the dialplan continues, unless the channel hung up or the
 arguments were invalid (then -1).";
 
-    fn exec(chan: Channel, data: &str) -> i32 {
+    fn exec(chan: Channel<'_>, data: &str) -> i32 {
         run(chan, data)
     }
 }
 
-fn run(chan: Channel, data: &str) -> i32 {
+fn run(chan: Channel<'_>, data: &str) -> i32 {
     let name = chan.name();
     let args = match parse_app_args(data) {
         Ok(a) => a,
         Err(e) => {
             ast_log!(Level::Error, "{name}: AudioSocket({data}): {e}");
-            chan.set_var(STATUS_VAR, INVALID_ARGUMENTS);
+            set_status(chan, Status::InvalidArguments);
             return -1;
         }
     };
     #[cfg(feature = "fault-injection")]
     crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
-    let defaults = crate::config_file::current();
+    let defaults = settings_file::current();
     let rate = args.rate(&defaults);
     let format = Format::slin(rate);
-    // Held for the whole call so the originals can be restored.
-    let (read_before, write_before) = (chan.read_format(), chan.write_format());
-    let end = if !chan.set_read_format(format.as_ptr()) || !chan.set_write_format(format.as_ptr()) {
-        EndReason::Internal(format!("cannot set the channel to {}", rate.format_name()))
-    } else {
-        match Session::start(args.session_config(&name, &defaults), Arc::new(AsteriskLog)) {
-            Ok(mut session) => {
-                let started = session_events::started(chan, &args, session.rate());
-                let end = drive(chan, &mut session, format, &args);
-                session_events::ended(&started, &end, session.stats());
-                end
+    let end = match chan.switch_formats(format) {
+        None => EndReason::Internal(format!("cannot set the channel to {}", rate.format_name())),
+        Some(formats) => {
+            let end = match Session::start(
+                args.session_config(&name, &defaults),
+                Arc::new(AsteriskLog),
+            ) {
+                Ok(mut session) => {
+                    let started = manager_events::started(chan, &args, session.rate());
+                    let end = drive(chan, &mut session, format, &args);
+                    manager_events::ended(&started, &end, session.stats());
+                    end
+                }
+                Err(e) => EndReason::Internal(format!("cannot start the session: {e}")),
+            };
+            if !formats.restore() {
+                ast_log!(
+                    Level::Warning,
+                    "{name}: could not restore the channel's audio formats"
+                );
             }
-            Err(e) => EndReason::Internal(format!("cannot start the session: {e}")),
+            end
         }
     };
-    if !chan.set_read_format(read_before.as_ptr()) || !chan.set_write_format(write_before.as_ptr())
-    {
-        ast_log!(
-            Level::Warning,
-            "{name}: could not restore the channel's audio formats"
-        );
-    }
     report(chan, &name, &args, &end);
     if end == EndReason::ChannelHangup {
         -1
@@ -109,7 +109,7 @@ fn run(chan: Channel, data: &str) -> i32 {
     }
 }
 
-fn report(chan: Channel, name: &str, args: &CallArgs, end: &EndReason) {
+fn report(chan: Channel<'_>, name: &str, args: &CallArgs, end: &EndReason) {
     set_end_variables(chan, end);
     let server = &args.server;
     match end {
@@ -127,60 +127,92 @@ fn report(chan: Channel, name: &str, args: &CallArgs, end: &EndReason) {
     }
 }
 
+/// A DTMF digit from the server being played on the channel: begun when it
+/// arrives, ended after [`DIGIT_MS`] or as soon as anything else happens.
+#[derive(Default)]
+struct ServerDigit(Option<(u8, Instant)>);
+
+impl ServerDigit {
+    fn begin(&mut self, chan: Channel<'_>, digit: u8, now: Instant) {
+        self.end(chan);
+        chan.digit_begin(digit);
+        self.0 = Some((digit, now + Duration::from_millis(DIGIT_MS.into())));
+    }
+
+    fn end(&mut self, chan: Channel<'_>) {
+        if let Some((digit, _)) = self.0.take() {
+            chan.digit_end(digit, DIGIT_MS);
+        }
+    }
+
+    fn end_if_due(&mut self, chan: Channel<'_>, now: Instant) {
+        if self.0.is_some_and(|(_, until)| now >= until) {
+            self.end(chan);
+        }
+    }
+
+    /// How long until the digit must end, if one is playing.
+    fn time_left(&self, now: Instant) -> Option<Duration> {
+        self.0
+            .map(|(_, until)| until.saturating_duration_since(now))
+    }
+}
+
 /// The channel thread's loop: waits on the channel and the session's
 /// descriptors, never on the network.
-fn drive(chan: Channel, session: &mut Session, format: Format, args: &CallArgs) -> EndReason {
+fn drive(chan: Channel<'_>, session: &mut Session, format: Format, args: &CallArgs) -> EndReason {
+    let mut digit = ServerDigit::default();
+    let end = play(chan, session, format, args, &mut digit);
+    digit.end(chan);
+    end
+}
+
+fn play(
+    chan: Channel<'_>,
+    session: &mut Session,
+    format: Format,
+    args: &CallArgs,
+    digit: &mut ServerDigit,
+) -> EndReason {
     let name = chan.name();
     let fds = session.wait_fds();
     let mut out = OutFrame::default();
-    let mut digit: Option<(u8, Instant)> = None;
     let mut warned_format = false;
     loop {
         let now = Instant::now();
-        let until_digit = digit.map(|(_, until)| until.saturating_duration_since(now));
-        let wait = match (session.park(now), until_digit) {
+        let wait = match (session.park(now), digit.time_left(now)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         let woken = chan.wait(fds, wait_ms(wait));
         session.unpark();
-        if let Woken::Fd(fd) = woken {
-            if fd == fds[0] {
-                session.take_wake_up();
-            }
-        }
-        if let Woken::Channel = woken {
-            let Some(frame) = chan.read() else {
-                if let Some((d, _)) = digit.take() {
-                    chan.digit_end(d, DIGIT_MS);
-                }
-                return EndReason::ChannelHangup;
-            };
-            match frame.kind() {
-                FrameKind::Voice { format: f, data } => {
-                    if format.same_as(f) {
-                        session.send_audio(data);
-                    } else if !warned_format {
-                        warned_format = true;
-                        ast_log!(
-                            Level::Warning,
-                            "{name}: AudioSocket got audio that is not {}; skipped",
-                            session.rate().format_name()
-                        );
+        match woken {
+            Woken::Fd(fd) if fd == fds[0] => session.take_wake_up(),
+            Woken::Channel => {
+                let Some(frame) = chan.read() else {
+                    return EndReason::ChannelHangup;
+                };
+                match frame.kind() {
+                    FrameKind::Voice { format: f, data } => {
+                        if f.is_some_and(|f| format.same_as(f)) {
+                            session.send_audio(data);
+                        } else if !warned_format {
+                            warned_format = true;
+                            ast_log!(
+                                Level::Warning,
+                                "{name}: AudioSocket got audio that is not {}; skipped",
+                                session.rate().format_name()
+                            );
+                        }
                     }
+                    FrameKind::DtmfEnd(d) => session.send_dtmf(d),
+                    k if k.is_hangup() => return EndReason::ChannelHangup,
+                    _ => {}
                 }
-                FrameKind::DtmfEnd(d) => session.send_dtmf(d),
-                k if k.is_hangup() => return EndReason::ChannelHangup,
-                _ => {}
             }
+            _ => {}
         }
-        let now = Instant::now();
-        if let Some((d, until)) = digit {
-            if now >= until {
-                chan.digit_end(d, DIGIT_MS);
-                digit = None;
-            }
-        }
+        digit.end_if_due(chan, Instant::now());
         while let Some(ev) = session.next_event(Instant::now()) {
             match ev {
                 Event::Connected => {
@@ -193,19 +225,8 @@ fn drive(chan: Channel, session: &mut Session, format: Format, args: &CallArgs) 
                 Event::Audio(f) => {
                     chan.write(out.voice(format, &f.pcm));
                 }
-                Event::Dtmf(d) => {
-                    if let Some((prev, _)) = digit.take() {
-                        chan.digit_end(prev, DIGIT_MS);
-                    }
-                    chan.digit_begin(d);
-                    digit = Some((d, Instant::now() + Duration::from_millis(DIGIT_MS.into())));
-                }
-                Event::Ended(end) => {
-                    if let Some((d, _)) = digit.take() {
-                        chan.digit_end(d, DIGIT_MS);
-                    }
-                    return end;
-                }
+                Event::Dtmf(d) => digit.begin(chan, d, Instant::now()),
+                Event::Ended(end) => return end,
             }
         }
     }

@@ -1,7 +1,8 @@
+//! Why a session ended.
+
 use std::fmt;
 
-/// Why a session ended. [`EndReason::status`] is what the dialplan sees in
-/// `AUDIOSOCKET_STATUS`.
+/// Why a session ended; the features turn it into what the dialplan sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EndReason {
     /// The server sent a hangup message or closed the connection.
@@ -23,19 +24,6 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    pub fn status(&self) -> &'static str {
-        match self {
-            EndReason::ServerHangup => "SERVER_HANGUP",
-            EndReason::ChannelHangup => "CHANNEL_HANGUP",
-            EndReason::ConnectFailed(_) => "CONNECT_FAILED",
-            EndReason::ServerError(_) => "SERVER_ERROR",
-            EndReason::ProtocolError(_) => "PROTOCOL_ERROR",
-            EndReason::NetworkError(_) => "NETWORK_ERROR",
-            EndReason::Timeout => "TIMEOUT",
-            EndReason::Internal(_) => "INTERNAL_ERROR",
-        }
-    }
-
     /// The server's error code as hex (`0x01`), when it sent one.
     pub fn error_code(&self) -> Option<String> {
         match self {

@@ -1,15 +1,15 @@
 //! The module's entry points: what `module load` and `module unload` do.
 
-use crate::app::AudioSocketApp;
+use super::application::AudioSocketApp;
+use super::channel_driver::AudioSocketTech;
+use super::cli_commands::{ShowSession, ShowSessions, ShowStats};
+use super::settings_file;
 use crate::asterisk::application::{self, Application};
 use crate::asterisk::cli as ast_cli;
-use crate::asterisk::logger::ast_log;
+use crate::asterisk::logger::{ast_log, Level};
 use crate::asterisk::module::asterisk_module;
 use crate::asterisk::tech::{self, Technology};
-use crate::channel_driver::AudioSocketTech;
-use crate::cli::{ShowSession, ShowSessions, ShowStats};
-use crate::config_file;
-use crate::session::{registry, Level};
+use crate::session::threads;
 
 asterisk_module!(
     name: c"chan_audiosocket_rs",
@@ -37,7 +37,7 @@ fn load() -> bool {
         return false;
     }
     // A bad file is logged; the defaults apply until it is fixed and reloaded.
-    config_file::load();
+    settings_file::load();
     if !application::register::<AudioSocketApp>() {
         ast_log!(
             Level::Error,
@@ -70,11 +70,11 @@ fn load() -> bool {
 
 /// `module reload`: re-reads audiosocket.conf; a bad file keeps the settings.
 fn reload() -> bool {
-    config_file::load()
+    settings_file::load()
 }
 
 fn unload() -> bool {
-    let live = registry::live();
+    let live = threads::live();
     if live > 0 {
         ast_log!(
             Level::Warning,
@@ -87,7 +87,7 @@ fn unload() -> bool {
     tech::unregister();
     // Every I/O thread has finished its work; join them so none is still
     // returning through this module's code when Asterisk unmaps it.
-    while !registry::join_all_if_idle() {
+    while !threads::join_all_if_idle() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     true

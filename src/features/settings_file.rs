@@ -3,20 +3,16 @@
 
 use std::sync::Mutex;
 
-use crate::asterisk::logger::ast_log;
+use crate::asterisk::logger::{ast_log, Level};
 use crate::asterisk::paths::config_dir;
-use crate::session::Level;
-use crate::settings::{parse, Settings, FILE_NAME};
+use crate::call::settings::{parse, Settings, FILE_NAME};
+use crate::locks::lock;
 
 static CURRENT: Mutex<Option<Settings>> = Mutex::new(None);
 
 /// The settings new calls use.
 pub fn current() -> Settings {
-    CURRENT
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-        .unwrap_or_default()
+    lock(&CURRENT).clone().unwrap_or_default()
 }
 
 /// Reads the file. Missing: the defaults. Bad: every problem is logged and
@@ -31,7 +27,7 @@ pub fn load() -> bool {
                 "chan_audiosocket_rs: no {}; using the defaults",
                 path.display()
             );
-            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(Settings::default());
+            *lock(&CURRENT) = Some(Settings::default());
             return true;
         }
         Err(e) => {
@@ -50,7 +46,7 @@ pub fn load() -> bool {
                 "chan_audiosocket_rs: settings from {}: {s:?}",
                 path.display()
             );
-            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+            *lock(&CURRENT) = Some(s);
             true
         }
         Err(errors) => {

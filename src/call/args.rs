@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::settings::Settings;
 use crate::protocol::Rate;
 use crate::session::{ServerAddr, SessionConfig};
-use crate::settings::Settings;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallOptions {

@@ -1,7 +1,6 @@
-use std::fmt;
-use std::time::Duration;
+//! A server as the dialplan names it.
 
-use crate::protocol::Rate;
+use std::fmt;
 
 /// A server as the dialplan names it: a host name or address and a port.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,49 +66,6 @@ impl fmt::Display for ServerAddr {
     }
 }
 
-/// Everything one session needs to know; the channel layers fill it from the
-/// dialplan arguments.
-#[derive(Clone, Debug)]
-pub struct SessionConfig {
-    pub uuid: [u8; 16],
-    pub server: ServerAddr,
-    pub rate: Rate,
-    /// Total time allowed to resolve and connect, across all addresses.
-    pub connect_timeout: Duration,
-    /// End the call when neither side sent anything for this long.
-    pub inactivity_timeout: Option<Duration>,
-    /// Server audio held for playout before the socket stops being read.
-    pub playout_buffer: Duration,
-    /// Channel audio held for a server that is not reading before it is dropped.
-    pub uplink_buffer: Duration,
-    /// The channel's name, for log lines.
-    pub label: String,
-}
-
-impl SessionConfig {
-    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-    pub const DEFAULT_PLAYOUT_BUFFER: Duration = Duration::from_secs(2);
-    pub const DEFAULT_UPLINK_BUFFER: Duration = Duration::from_secs(1);
-
-    pub fn new(uuid: [u8; 16], server: ServerAddr, rate: Rate, label: &str) -> Self {
-        SessionConfig {
-            uuid,
-            server,
-            rate,
-            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
-            inactivity_timeout: None,
-            playout_buffer: Self::DEFAULT_PLAYOUT_BUFFER,
-            uplink_buffer: Self::DEFAULT_UPLINK_BUFFER,
-            label: label.to_string(),
-        }
-    }
-
-    /// 20 ms frames that fit in `d`, at least a few.
-    pub(crate) fn frames_in(d: Duration) -> usize {
-        (d.as_millis() as usize / 20).max(4)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,21 +83,24 @@ mod tests {
 
     #[test]
     fn rejects_bad_servers_with_a_reason() {
-        for bad in [
-            "",
-            "host",
-            "host:",
-            ":80",
-            "host:0",
-            "host:65536",
-            "host:http",
-            "::1:80",
-            "[::1]",
-            "[::1:80",
-            "a b:80",
+        for (bad, why) in [
+            ("", "no server given"),
+            ("host", "'host' has no port"),
+            ("host:", "'' in 'host:' is not a port number"),
+            (":80", "':80' has no host"),
+            ("host:0", "'0' in 'host:0' is not a port number"),
+            ("host:65536", "'65536' in 'host:65536' is not a port number"),
+            ("host:http", "'http' in 'host:http' is not a port number"),
+            (
+                "::1:80",
+                "looks like an IPv6 address: write it as [address]:port",
+            ),
+            ("[::1]", "'[::1]' has no port (expected [address]:port)"),
+            ("[::1:80", "has no closing ']'"),
+            ("a b:80", "'a b' is not a valid host name"),
         ] {
             let e = ServerAddr::parse(bad).unwrap_err();
-            assert!(!e.is_empty(), "{bad}");
+            assert!(e.contains(why), "{bad:?}: {e:?} should say {why:?}");
         }
     }
 }

@@ -3,7 +3,8 @@
 use std::ffi::CStr;
 
 use crate::asterisk::cli::{CliCommand, CliOutcome};
-use crate::report;
+use crate::call::cli_text as report;
+use crate::call::outcome;
 use crate::session::census;
 
 pub struct ShowSessions;
@@ -73,7 +74,8 @@ impl CliCommand for ShowStats {
         if argv.len() != 3 {
             return CliOutcome::ShowUsage;
         }
-        out(&report::stats(&census::totals(), census::sessions().len()));
+        let live = census::sessions().len();
+        out(&report::stats(&census::totals(), outcome::ended_with, live));
         CliOutcome::Success
     }
 }

@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn the_sample_file_gives_the_defaults() {
-        let sample = include_str!("../samples/audiosocket.conf");
+        let sample = include_str!("../../samples/audiosocket.conf");
         assert_eq!(parse(sample), Ok(Settings::default()));
         assert_eq!(parse(""), Ok(Settings::default()));
     }

@@ -6,20 +6,18 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::args::{parse_dial_string, CallArgs};
+use super::call_end::set_end_variables;
+use super::{manager_events, settings_file, DIGIT_MS};
 use crate::asterisk::cause;
 use crate::asterisk::channel::Channel;
-use crate::asterisk::format::Format;
+use crate::asterisk::format::{Format, Requested};
 use crate::asterisk::frame::{FrameKind, OutFrame};
-use crate::asterisk::logger::{ast_log, AsteriskLog};
+use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
 use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
-use crate::session::{EndReason, Event, Level, Session};
-use crate::session_events;
-use crate::settings::Settings;
-use crate::status::set_end_variables;
-
-/// How long a DTMF digit from the server lasts on the channel.
-const DIGIT_MS: i64 = 100;
+use crate::call::args::{parse_dial_string, CallArgs};
+use crate::call::settings::Settings;
+use crate::protocol::Rate;
+use crate::session::{EndReason, Event, Session};
 
 pub struct AudioSocketTech;
 
@@ -30,15 +28,10 @@ pub struct Pvt {
     format: Format,
     session: Option<Session>,
     /// Set while an AudioSocketSessionEnd event is still owed.
-    started: Option<session_events::Started>,
+    started: Option<manager_events::Started>,
     out: OutFrame,
     warned_format: bool,
 }
-
-// SAFETY: Format is a pointer to an immutable, process-lifetime format
-// object, and the frame buffer is only touched by whichever thread Asterisk
-// lets run the channel's callbacks (under the channel lock).
-unsafe impl Send for Pvt {}
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
 
@@ -48,7 +41,12 @@ impl Technology for AudioSocketTech {
     // `core show channeltypes` prints 40 characters of this.
     const DESCRIPTION: &'static CStr = c"AudioSocket (host:port/uuid[/options])";
 
-    fn request(addr: &str, _requestor: Option<Channel>) -> Result<NewChannel<Pvt>, (String, i32)> {
+    fn capabilities() -> Vec<Format> {
+        // Every slin rate, so that any c() choice is acceptable.
+        Rate::ALL.into_iter().map(Format::slin).collect()
+    }
+
+    fn request(addr: &str, _requested: Requested<'_>) -> Result<NewChannel<Pvt>, (String, i32)> {
         let args = parse_dial_string(addr).map_err(|e| {
             (
                 format!("AudioSocket/{addr}: {e} (expected AudioSocket/host:port/uuid[/options])"),
@@ -57,7 +55,7 @@ impl Technology for AudioSocketTech {
         })?;
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
         // The settings in force when the call was requested apply to all of it.
-        let defaults = crate::config_file::current();
+        let defaults = settings_file::current();
         let format = Format::slin(args.rate(&defaults));
         Ok(NewChannel {
             name: format!("AudioSocket/{}-{seq:08x}", args.server),
@@ -74,12 +72,12 @@ impl Technology for AudioSocketTech {
         })
     }
 
-    fn created(chan: Channel, pvt: &mut Pvt) {
+    fn created(chan: Channel<'_>, pvt: &mut Pvt) {
         chan.set_var("AUDIOSOCKET_UUID", &pvt.args.uuid.to_string());
         chan.set_var("AUDIOSOCKET_SERVICE", &pvt.args.server.to_string());
     }
 
-    fn call(chan: Channel, pvt: &mut Pvt) -> Result<(), String> {
+    fn call(chan: Channel<'_>, pvt: &mut Pvt) -> Result<(), String> {
         let name = chan.name();
         let session = Session::start(
             pvt.args.session_config(&name, &pvt.defaults),
@@ -89,12 +87,12 @@ impl Technology for AudioSocketTech {
         let [wake, timer] = session.wait_fds();
         chan.set_fd(0, wake);
         chan.set_fd(1, timer);
-        pvt.started = Some(session_events::started(chan, &pvt.args, session.rate()));
+        pvt.started = Some(manager_events::started(chan, &pvt.args, session.rate()));
         pvt.session = Some(session);
         Ok(())
     }
 
-    fn read(chan: Channel, pvt: &mut Pvt) -> ReadResult {
+    fn read<'p>(chan: Channel<'_>, pvt: &'p mut Pvt) -> ReadResult<'p> {
         let Some(session) = pvt.session.as_mut() else {
             return ReadResult::Nothing;
         };
@@ -122,7 +120,7 @@ impl Technology for AudioSocketTech {
             Some(Event::Dtmf(d)) => ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT_MS)),
             Some(Event::Ended(end)) => {
                 if let Some(started) = pvt.started.take() {
-                    session_events::ended(&started, &end, session.stats());
+                    manager_events::ended(&started, &end, session.stats());
                 }
                 let name = chan.name();
                 set_end_variables(chan, &end);
@@ -149,12 +147,12 @@ impl Technology for AudioSocketTech {
         }
     }
 
-    fn write(chan: Channel, pvt: &mut Pvt, frame: FrameKind<'_>) {
+    fn write(chan: Channel<'_>, pvt: &mut Pvt, frame: FrameKind<'_>) {
         let Some(session) = pvt.session.as_mut() else {
             return;
         };
         if let FrameKind::Voice { format, data } = frame {
-            if pvt.format.same_as(format) {
+            if format.is_some_and(|f| pvt.format.same_as(f)) {
                 session.send_audio(data);
             } else if !pvt.warned_format {
                 pvt.warned_format = true;
@@ -168,17 +166,17 @@ impl Technology for AudioSocketTech {
         }
     }
 
-    fn digit_end(_chan: Channel, pvt: &mut Pvt, digit: u8) {
+    fn digit_end(_chan: Channel<'_>, pvt: &mut Pvt, digit: u8) {
         if let Some(session) = pvt.session.as_mut() {
             session.send_dtmf(digit);
         }
     }
 
-    fn hangup(chan: Channel, pvt: &mut Pvt) {
+    fn hangup(chan: Channel<'_>, pvt: &mut Pvt) {
         chan.set_fd(0, -1);
         chan.set_fd(1, -1);
         if let (Some(started), Some(session)) = (pvt.started.take(), &pvt.session) {
-            session_events::ended(&started, &EndReason::ChannelHangup, session.stats());
+            manager_events::ended(&started, &EndReason::ChannelHangup, session.stats());
         }
         // Dropping the session stops its I/O thread, which closes the socket.
         pvt.session = None;

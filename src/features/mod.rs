@@ -1,0 +1,15 @@
+//! On top of the Asterisk boundary: the `AudioSocket()` application, the
+//! `AudioSocket/` channel driver, and what they show Asterisk (how a call
+//! ended, CLI commands, AMI events, the settings file), with the module's
+//! entry points. Written in safe Rust only.
+
+mod application;
+mod call_end;
+mod channel_driver;
+mod cli_commands;
+mod manager_events;
+mod module;
+mod settings_file;
+
+/// How long a DTMF digit from the server lasts on the channel, in ms.
+const DIGIT_MS: u32 = 100;

@@ -1,0 +1,129 @@
+//! Down: the server's events leave the queue for the channel, audio at
+//! real-time pace under the session's timer.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::TryRecvError;
+
+use super::end_reason::EndReason;
+use super::events::Event;
+use super::handle::Session;
+use super::stats::Stats;
+use crate::protocol::Rate;
+
+/// About how long `frames` queued playout frames last (short tail frames
+/// count as whole ones, so this is an estimate).
+pub(crate) fn queued_audio(rate: Rate, frames: usize) -> Duration {
+    rate.duration_of(frames * rate.frame_samples())
+}
+
+impl Session {
+    /// Before the channel thread waits: publishes when it will look at the
+    /// queue by itself, so that the I/O thread need not wake it for audio
+    /// that could not play before then anyway (a frame waiting on the
+    /// timer, or the next frame of a stream, looked for just after its
+    /// slot). Returns the longest the wait may last (`None`: until woken or
+    /// the timer); zero when something arrived meanwhile. Callers that never
+    /// park are woken for every event. See `shared.rs` for why no wake-up
+    /// is lost.
+    pub fn park(&mut self, now: Instant) -> Option<Duration> {
+        let (at, timeout) = if self.ended {
+            (None, None)
+        } else if let Some(at) = self.timer_at {
+            (Some(at), None)
+        } else if let Some(at) = self.pacer.expect_next(now) {
+            (Some(at), Some(at - now))
+        } else {
+            (None, None)
+        };
+        let waiting = self.head.is_none();
+        if self.shared.park(at, || waiting && !self.events.is_empty()) {
+            return Some(Duration::ZERO);
+        }
+        timeout
+    }
+
+    /// After the wait: the channel thread is looking again.
+    pub fn unpark(&self) {
+        self.shared.unpark();
+    }
+
+    /// The next event if one is ready now. Audio frames come out at
+    /// real-time pace: when the next one is not yet due this returns None
+    /// and arms the timer among [`Session::wait_fds`] for when it is.
+    pub fn next_event(&mut self, now: Instant) -> Option<Event> {
+        if let Some(at) = self.timer_at {
+            if self.timer.drain() {
+                // The one-shot timer expired, and is now disarmed.
+                self.timer_at = None;
+            } else if now >= at {
+                // Due by our clock but not yet by the kernel's: disarm, so a
+                // late expiry cannot leave the descriptor readable for good.
+                self.timer.disarm();
+                self.timer_at = None;
+            }
+        }
+        if self.ended {
+            return None;
+        }
+        if self.head.is_none() {
+            self.head = match self.events.try_recv() {
+                Ok(ev) => Some(ev),
+                Err(TryRecvError::Empty) => {
+                    if self.timer_at.take().is_some() {
+                        self.timer.disarm();
+                    }
+                    return None;
+                }
+                Err(TryRecvError::Disconnected) => Some(Event::Ended(EndReason::Internal(
+                    "the session's I/O thread stopped".into(),
+                ))),
+            };
+            if self.shared.io_wants_room.swap(false, Ordering::AcqRel) {
+                self.shared.io_wake.wake();
+            }
+        }
+        if let Some(Event::Audio(frame)) = &self.head {
+            if let Some(at) = self.pacer.wait_until(now) {
+                if self.timer_at != Some(at) {
+                    self.timer.arm(at - now);
+                    self.timer_at = Some(at);
+                }
+                return None;
+            }
+            let length = self.rate.duration_of(frame.samples());
+            self.pacer.played(now, length);
+        }
+        let ev = self.head.take()?;
+        match &ev {
+            Event::Connected => {
+                self.connected = true;
+                self.shared.connected.store(true, Ordering::Release);
+            }
+            Event::Ended(_) => self.ended = true,
+            Event::Audio(f) => {
+                self.shared.queued_frames.fetch_sub(1, Ordering::Relaxed);
+                Stats::add(&self.shared.stats.frames_down, 1);
+                Stats::add(&self.shared.stats.bytes_down, f.pcm.len() as u64);
+            }
+            Event::Dtmf(_) => {}
+        }
+        Some(ev)
+    }
+
+    /// For a caller that takes one event per wake-up (the channel driver's
+    /// read callback, which returns one frame): while more events wait,
+    /// makes the wait return again so that it asks. A caller that loops on
+    /// [`Session::next_event`] until `None` needs none of this.
+    pub fn wake_again_if_more(&self) {
+        if !self.ended && !self.events.is_empty() {
+            self.shared.chan_wake.wake();
+        }
+    }
+
+    /// Server audio waiting to be played.
+    pub fn buffered(&self) -> Duration {
+        queued_audio(self.rate, self.shared.queued_frames.load(Ordering::Relaxed))
+    }
+}

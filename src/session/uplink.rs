@@ -1,0 +1,63 @@
+//! Up: the channel's audio and DTMF on their way to the server, sent from
+//! the channel thread without ever waiting on the network.
+
+use super::handle::Session;
+use super::outbox::Pushed;
+use super::stats::Stats;
+use crate::logging::Level;
+use crate::protocol::{encode_audio, encode_dtmf, is_dtmf_digit};
+use crate::slog;
+
+impl Session {
+    /// Sends channel audio (little-endian samples at the session's rate)
+    /// to the server. Never blocks: before the connection is up it is
+    /// ignored, and when the server is not keeping up it is dropped and counted.
+    pub fn send_audio(&mut self, pcm: &[u8]) {
+        if !self.connected || self.ended || pcm.is_empty() {
+            return;
+        }
+        let mut msg = std::mem::take(&mut self.scratch);
+        msg.clear();
+        encode_audio(&mut msg, self.rate, pcm);
+        self.send(&msg);
+        self.scratch = msg;
+    }
+
+    /// Sends a DTMF digit to the server; anything but `0-9*#A-D` is ignored.
+    pub fn send_dtmf(&mut self, digit: u8) {
+        let digit = digit.to_ascii_uppercase();
+        if !self.connected || self.ended || !is_dtmf_digit(digit) {
+            return;
+        }
+        let mut msg = Vec::with_capacity(4);
+        encode_dtmf(&mut msg, digit);
+        self.send(&msg);
+    }
+
+    fn send(&mut self, msg: &[u8]) {
+        let shared = &self.shared;
+        let pushed = shared.outbox.push(msg);
+        if matches!(pushed, Pushed::Sent | Pushed::Queued | Pushed::NowWaiting) {
+            Stats::add(&shared.stats.frames_up, 1);
+            Stats::add(&shared.stats.bytes_up, msg.len() as u64);
+            shared.note_sent();
+        }
+        match pushed {
+            Pushed::Sent | Pushed::Queued | Pushed::Closed => {}
+            Pushed::NowWaiting => shared.io_wake.wake(),
+            Pushed::Dropped => {
+                Stats::add(&shared.stats.dropped_up, 1);
+                if !self.logged_drop {
+                    self.logged_drop = true;
+                    slog!(
+                        self.log,
+                        Level::Warning,
+                        "{}: AudioSocket server is not reading; dropping channel audio \
+                         (counted in 'audiosocket show sessions')",
+                        self.label
+                    );
+                }
+            }
+        }
+    }
+}
