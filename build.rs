@@ -53,6 +53,10 @@ const FUNCTIONS: &[&str] = &[
     "ast_format_cap_get_format",
     "__ast_cli_register_multiple",
     "ast_cli_unregister_multiple",
+    "ast_config_destroy",
+    "ast_category_browse_filtered",
+    "ast_category_get_name",
+    "ast_category_first",
 ];
 
 /// Every Asterisk struct the module reads or builds, and the enums it names.
@@ -73,6 +77,7 @@ const TYPES: &[&str] = &[
     "ast_cli_entry",
     "ast_cli_args",
     "ast_cli_command",
+    "ast_variable",
 ];
 
 const VARS: &[&str] = &[
@@ -84,7 +89,7 @@ const VARS: &[&str] = &[
     "__LOG_.*",
     "RESULT_.*",
     "AST_MAX_CMD_LEN",
-    "ast_config_AST_CONFIG_DIR",
+    "ARS_CONFIG_.*",
 ];
 
 /// Reads an environment variable and tells cargo to rebuild when it changes.

@@ -20,7 +20,7 @@
 #include "asterisk/pbx.h"
 #include "asterisk/causes.h"
 #include "asterisk/cli.h"
-#include "asterisk/paths.h"
+#include "asterisk/config.h"
 #include "asterisk/manager.h"
 
 /* ASTERISK_GPL_KEY, for ast_module_info.key. */
@@ -58,6 +58,13 @@ void ars_manager_event(struct ast_channel *chan, const char *event, const char *
 
 /* ast_cli() with a fixed format. */
 void ars_cli(int fd, const char *msg);
+
+/* ast_config_load2() for `file`, asked by this module; `only_if_changed`
+ * sets CONFIG_FLAG_FILEUNCHANGED. Returns the configuration, or NULL with
+ * *status set: ARS_CONFIG_MISSING, ARS_CONFIG_UNCHANGED or ARS_CONFIG_INVALID
+ * (the CONFIG_STATUS_* pointer values, which bindgen cannot express). */
+enum { ARS_CONFIG_LOADED = 0, ARS_CONFIG_MISSING = 1, ARS_CONFIG_UNCHANGED = 2, ARS_CONFIG_INVALID = 3 };
+struct ast_config *ars_config_load(const char *file, int only_if_changed, int *status);
 
 /* ast_module_ref() / ast_module_unref(). */
 void ars_module_ref(struct ast_module *mod);

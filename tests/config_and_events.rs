@@ -46,6 +46,9 @@ fn settings_load_reload_and_survive_a_bad_file() {
         "default_codec = slin16 applies to calls without c()"
     );
 
+    ast.cli("module reload chan_audiosocket_rs.so");
+    ast.expect_log(&["audiosocket.conf unchanged; settings kept"], 5 * S);
+
     ast.write_config(
         "audiosocket.conf",
         "[general]\ndefault_codec = ulaw\nbogus = 1\n",
@@ -68,6 +71,61 @@ fn settings_load_reload_and_survive_a_bad_file() {
     ast.write_config("audiosocket.conf", "[general]\ndefault_codec = slin\n");
     ast.cli("module reload chan_audiosocket_rs.so");
     assert_eq!(call_kind(&ast), 0x10, "a good file applies after reload");
+}
+
+/// The file is read by Asterisk's own parser: #include, templates and
+/// escaped semicolons behave as in every other Asterisk file, and the
+/// sample file loads without a complaint.
+#[test]
+fn the_file_behaves_like_every_asterisk_configuration_file() {
+    let conf = "; the codec comes from a template, the timeout from an include\n\
+                [defaults](!)\ndefault_codec = slin16 ; a comment\n\
+                [general](defaults)\n#include audiosocket-more.conf\n";
+    let Some(ast) = Asterisk::start_with(
+        "config_parser",
+        Options {
+            dialplan: &dialplan(),
+            files: &[
+                ("audiosocket.conf", conf),
+                ("audiosocket-more.conf", "connect_timeout = 4\n"),
+            ],
+            ..Options::default()
+        },
+    ) else {
+        return;
+    };
+    let settings = ast.expect_log(&["settings from audiosocket.conf"], 5 * S);
+    assert!(settings.contains("connect_timeout: 4s"), "{settings}");
+    assert!(settings.contains("default_rate: Hz16000"), "{settings}");
+    assert_eq!(call_kind(&ast), 0x12, "the template's codec applies");
+
+    // An escaped semicolon is part of the value, not a comment.
+    ast.write_config(
+        "audiosocket.conf",
+        "[general]\ndefault_codec = slin16\\;x\n",
+    );
+    ast.cli("module reload chan_audiosocket_rs.so");
+    ast.expect_log(
+        &["ERROR", "line 2", "'slin16;x' is not a signed linear codec"],
+        5 * S,
+    );
+
+    let sample = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/audiosocket.conf"),
+    )
+    .unwrap();
+    ast.write_config("audiosocket.conf", &sample);
+    let errors = || ast.log().matches("ERROR").count();
+    let before = errors();
+    ast.cli("module reload chan_audiosocket_rs.so");
+    let line = ast.expect_log(&["settings from audiosocket.conf", "Hz8000"], 5 * S);
+    assert!(line.contains("connect_timeout: 2s"), "{line}");
+    assert_eq!(
+        errors(),
+        before,
+        "the sample has no error:\n{}",
+        ast.log_tail()
+    );
 }
 
 fn free_port() -> u16 {

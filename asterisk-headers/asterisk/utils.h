@@ -3,6 +3,10 @@
 
 #include <stdint.h>
 
+struct ast_flags {
+	unsigned int flags;
+};
+
 struct ast_flags64 {
 	uint64_t flags;
 };

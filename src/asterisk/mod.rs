@@ -4,13 +4,13 @@
 pub mod application;
 pub mod channel;
 pub mod cli;
+pub mod config;
 pub mod format;
 pub mod frame;
 pub mod guard;
 pub mod logger;
 pub mod manager;
 pub mod module;
-pub mod paths;
 mod sys;
 pub mod tech;
 

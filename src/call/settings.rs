@@ -1,6 +1,7 @@
-//! `audiosocket.conf`: defaults that dialplan options override. Parsed here
-//! (pure, tested) from the file's text; a bad file is reported line by line
-//! and changes nothing.
+//! `audiosocket.conf`: defaults that dialplan options override. Asterisk's
+//! parser reads the file (includes, templates, comments); this validates
+//! what it found, purely, and reports every problem with its line. A file
+//! with problems changes nothing.
 
 use std::time::Duration;
 
@@ -8,6 +9,19 @@ use crate::protocol::Rate;
 use crate::session::SessionConfig;
 
 pub const FILE_NAME: &str = "audiosocket.conf";
+
+/// One `name = value` line as the parser found it.
+pub struct Entry {
+    pub name: String,
+    pub value: String,
+    pub line: u32,
+}
+
+/// One `[section]` as the parser found it, templates applied.
+pub struct Section {
+    pub name: String,
+    pub entries: Vec<Entry>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -32,6 +46,7 @@ impl Default for Settings {
 
 fn number(v: &str, min: f64, max: f64, unit: &str) -> Result<f64, String> {
     let n: f64 = v
+        .trim()
         .parse()
         .map_err(|_| format!("'{v}' is not a number of {unit}"))?;
     if !(min..=max).contains(&n) {
@@ -40,58 +55,48 @@ fn number(v: &str, min: f64, max: f64, unit: &str) -> Result<f64, String> {
     Ok(n)
 }
 
-/// Parses the file's text. Err lists every problem, with line numbers.
-pub fn parse(text: &str) -> Result<Settings, Vec<String>> {
-    let mut s = Settings::default();
-    let mut errors = Vec::new();
-    let mut section = String::new();
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let line = raw.split(';').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[') {
-            match name.strip_suffix(']') {
-                Some(name) => {
-                    section = name.trim().to_string();
-                    if section != "general" {
-                        errors.push(format!(
-                            "line {n}: unknown section [{section}] (only [general])"
-                        ));
-                    }
-                }
-                None => errors.push(format!("line {n}: '{line}' has no closing ']'")),
-            }
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            errors.push(format!("line {n}: '{line}' is not 'name = value'"));
-            continue;
-        };
-        let (key, value) = (key.trim(), value.trim_start_matches('>').trim());
-        if section != "general" {
-            errors.push(format!("line {n}: '{key}' is outside [general]"));
-            continue;
-        }
-        let result = match key {
+impl Settings {
+    fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        match name {
             "connect_timeout" => number(value, 0.1, 300.0, "seconds")
-                .map(|v| s.connect_timeout = Duration::from_secs_f64(v)),
+                .map(|v| self.connect_timeout = Duration::from_secs_f64(v)),
             "playout_buffer" => number(value, 100.0, 60000.0, "ms")
-                .map(|v| s.playout_buffer = Duration::from_millis(v as u64)),
+                .map(|v| self.playout_buffer = Duration::from_millis(v as u64)),
             "uplink_buffer" => number(value, 100.0, 60000.0, "ms")
-                .map(|v| s.uplink_buffer = Duration::from_millis(v as u64)),
+                .map(|v| self.uplink_buffer = Duration::from_millis(v as u64)),
             "inactivity_timeout" => number(value, 0.0, 86400.0, "seconds")
-                .map(|v| s.inactivity_timeout = (v > 0.0).then(|| Duration::from_secs_f64(v))),
+                .map(|v| self.inactivity_timeout = (v > 0.0).then(|| Duration::from_secs_f64(v))),
             "default_codec" => Rate::from_format_name(value)
-                .map(|r| s.default_rate = r)
+                .map(|r| self.default_rate = r)
                 .ok_or_else(|| {
                     format!("'{value}' is not a signed linear codec (slin ... slin192)")
                 }),
-            _ => Err(format!("unknown setting '{key}'")),
-        };
-        if let Err(e) = result {
-            errors.push(format!("line {n}: {key}: {e}"));
+            _ => Err(format!("unknown setting '{name}'")),
+        }
+    }
+}
+
+/// The settings the file's sections give. Err lists every problem, each
+/// with its line.
+pub fn from_sections(sections: &[Section]) -> Result<Settings, Vec<String>> {
+    let mut s = Settings::default();
+    let mut errors = Vec::new();
+    for section in sections {
+        if section.name != "general" {
+            let at = section
+                .entries
+                .first()
+                .map_or(String::new(), |e| format!("line {}: ", e.line));
+            errors.push(format!(
+                "{at}unknown section [{}] (only [general])",
+                section.name
+            ));
+            continue;
+        }
+        for e in &section.entries {
+            if let Err(why) = s.set(&e.name, &e.value) {
+                errors.push(format!("line {}: {}: {why}", e.line, e.name));
+            }
         }
     }
     if errors.is_empty() {
@@ -105,19 +110,42 @@ pub fn parse(text: &str) -> Result<Settings, Vec<String>> {
 mod tests {
     use super::*;
 
+    fn section(name: &str, entries: &[(&str, &str)]) -> Section {
+        Section {
+            name: name.into(),
+            entries: entries
+                .iter()
+                .enumerate()
+                .map(|(i, (n, v))| Entry {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                    line: i as u32 + 2,
+                })
+                .collect(),
+        }
+    }
+
     #[test]
-    fn the_sample_file_gives_the_defaults() {
-        let sample = include_str!("../../samples/audiosocket.conf");
-        assert_eq!(parse(sample), Ok(Settings::default()));
-        assert_eq!(parse(""), Ok(Settings::default()));
+    fn no_file_or_an_empty_one_gives_the_defaults() {
+        assert_eq!(from_sections(&[]), Ok(Settings::default()));
+        assert_eq!(
+            from_sections(&[section("general", &[])]),
+            Ok(Settings::default())
+        );
     }
 
     #[test]
     fn every_setting_is_read() {
-        let s = parse(
-            "[general]\nconnect_timeout = 0.5\nplayout_buffer => 500 ; half a second\n\
-             uplink_buffer=250\ninactivity_timeout = 30\ndefault_codec = slin16\n",
-        )
+        let s = from_sections(&[section(
+            "general",
+            &[
+                ("connect_timeout", "0.5"),
+                ("playout_buffer", "500"),
+                ("uplink_buffer", "250"),
+                ("inactivity_timeout", "30"),
+                ("default_codec", "slin16"),
+            ],
+        )])
         .unwrap();
         assert_eq!(s.connect_timeout, Duration::from_millis(500));
         assert_eq!(s.playout_buffer, Duration::from_millis(500));
@@ -127,20 +155,38 @@ mod tests {
     }
 
     #[test]
+    fn a_later_line_overrides_an_earlier_one() {
+        let s = from_sections(&[
+            section("general", &[("playout_buffer", "500")]),
+            section("general", &[("playout_buffer", "700")]),
+        ])
+        .unwrap();
+        assert_eq!(s.playout_buffer, Duration::from_millis(700));
+        let s = from_sections(&[section("general", &[("inactivity_timeout", "0")])]).unwrap();
+        assert_eq!(s.inactivity_timeout, None);
+    }
+
+    #[test]
     fn a_bad_file_reports_every_problem_with_its_line() {
-        let e = parse(
-            "[general]\nconnect_timeout = soon\nplayout_buffer = 5\ncolour = blue\n\
-             default_codec = ulaw\n[other]\nx = 1\njunk\n",
-        )
+        let e = from_sections(&[
+            section(
+                "general",
+                &[
+                    ("connect_timeout", "soon"),
+                    ("playout_buffer", "5"),
+                    ("colour", "blue"),
+                    ("default_codec", "ulaw"),
+                ],
+            ),
+            section("other", &[("x", "1")]),
+        ])
         .unwrap_err();
         let want = [
-            "line 2: connect_timeout: 'soon' is not a number",
-            "line 3: playout_buffer: 5 is outside 100",
+            "line 2: connect_timeout: 'soon' is not a number of seconds",
+            "line 3: playout_buffer: 5 is outside 100 to 60000 ms",
             "line 4: colour: unknown setting 'colour'",
             "line 5: default_codec: 'ulaw' is not a signed linear codec",
-            "line 6: unknown section [other]",
-            "line 7: 'x' is outside [general]",
-            "line 8: 'junk' is not 'name = value'",
+            "line 2: unknown section [other] (only [general])",
         ];
         assert_eq!(e.len(), want.len(), "{e:#?}");
         for (got, want) in e.iter().zip(want) {

@@ -37,7 +37,7 @@ fn load() -> bool {
         return false;
     }
     // A bad file is logged; the defaults apply until it is fixed and reloaded.
-    settings_file::load();
+    settings_file::load(false);
     if !application::register::<AudioSocketApp>() {
         ast_log!(
             Level::Error,
@@ -70,7 +70,7 @@ fn load() -> bool {
 
 /// `module reload`: re-reads audiosocket.conf; a bad file keeps the settings.
 fn reload() -> bool {
-    settings_file::load()
+    settings_file::load(true)
 }
 
 fn unload() -> bool {

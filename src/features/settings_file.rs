@@ -1,11 +1,11 @@
-//! Reading `audiosocket.conf` from Asterisk's configuration folder at load
-//! and on `module reload`, and the settings in force.
+//! Reading `audiosocket.conf` at load and on `module reload` (through
+//! Asterisk's parser), and the settings in force.
 
 use std::sync::Mutex;
 
+use crate::asterisk::config::{self, Loaded};
 use crate::asterisk::logger::{ast_log, Level};
-use crate::asterisk::paths::config_dir;
-use crate::call::settings::{parse, Settings, FILE_NAME};
+use crate::call::settings::{from_sections, Entry, Section, Settings, FILE_NAME};
 use crate::locks::lock;
 
 static CURRENT: Mutex<Option<Settings>> = Mutex::new(None);
@@ -15,48 +15,66 @@ pub fn current() -> Settings {
     lock(&CURRENT).clone().unwrap_or_default()
 }
 
-/// Reads the file. Missing: the defaults. Bad: every problem is logged and
-/// the settings in force stay. Returns false only for a bad file.
-pub fn load() -> bool {
-    let path = config_dir().join(FILE_NAME);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+/// Reads the file (on a reload, only if it changed). Missing: the
+/// defaults. Bad: every problem is logged and the settings in force stay.
+/// Returns false only for a bad file.
+pub fn load(reload: bool) -> bool {
+    let categories = match config::load(FILE_NAME, reload) {
+        Loaded::File(c) => c,
+        Loaded::Unchanged => {
             ast_log!(
                 Level::Verbose(3),
-                "chan_audiosocket_rs: no {}; using the defaults",
-                path.display()
+                "chan_audiosocket_rs: {FILE_NAME} unchanged; settings kept"
+            );
+            return true;
+        }
+        Loaded::Missing => {
+            ast_log!(
+                Level::Verbose(3),
+                "chan_audiosocket_rs: no {FILE_NAME}; using the defaults"
             );
             *lock(&CURRENT) = Some(Settings::default());
             return true;
         }
-        Err(e) => {
+        Loaded::Invalid => {
             ast_log!(
                 Level::Error,
-                "chan_audiosocket_rs: cannot read {}: {e}; settings unchanged",
-                path.display()
+                "chan_audiosocket_rs: {FILE_NAME} cannot be parsed; the previous settings stay in force"
             );
             return false;
         }
     };
-    match parse(&text) {
+    let sections: Vec<Section> = categories
+        .into_iter()
+        .map(|c| Section {
+            name: c.name,
+            entries: c
+                .variables
+                .into_iter()
+                .map(|v| Entry {
+                    name: v.name,
+                    value: v.value,
+                    line: v.line,
+                })
+                .collect(),
+        })
+        .collect();
+    match from_sections(&sections) {
         Ok(s) => {
             ast_log!(
                 Level::Verbose(3),
-                "chan_audiosocket_rs: settings from {}: {s:?}",
-                path.display()
+                "chan_audiosocket_rs: settings from {FILE_NAME}: {s:?}"
             );
             *lock(&CURRENT) = Some(s);
             true
         }
         Err(errors) => {
             for e in &errors {
-                ast_log!(Level::Error, "chan_audiosocket_rs: {}: {e}", path.display());
+                ast_log!(Level::Error, "chan_audiosocket_rs: {FILE_NAME}: {e}");
             }
             ast_log!(
                 Level::Error,
-                "chan_audiosocket_rs: {} has {} error(s); the previous settings stay in force",
-                path.display(),
+                "chan_audiosocket_rs: {FILE_NAME} has {} error(s); the previous settings stay in force",
                 errors.len()
             );
             false

@@ -93,3 +93,24 @@ void ars_manager_event(struct ast_channel *chan, const char *event, const char *
 	__ast_manager_event_multichan(EVENT_FLAG_CALL, event, chan ? 1 : 0, chan ? chans : NULL,
 		__FILE__, __LINE__, __func__, "%s", body);
 }
+
+struct ast_config *ars_config_load(const char *file, int only_if_changed, int *status)
+{
+	struct ast_flags flags = { only_if_changed ? CONFIG_FLAG_FILEUNCHANGED : 0 };
+	struct ast_config *cfg = ast_config_load2(file, AST_MODULE, flags);
+
+	if (cfg == CONFIG_STATUS_FILEMISSING) {
+		*status = ARS_CONFIG_MISSING;
+		return NULL;
+	}
+	if (cfg == CONFIG_STATUS_FILEUNCHANGED) {
+		*status = ARS_CONFIG_UNCHANGED;
+		return NULL;
+	}
+	if (cfg == CONFIG_STATUS_FILEINVALID) {
+		*status = ARS_CONFIG_INVALID;
+		return NULL;
+	}
+	*status = ARS_CONFIG_LOADED;
+	return cfg;
+}

@@ -18,6 +18,7 @@
 #include "asterisk/astobj2.h"
 #include "asterisk/cli.h"
 #include "asterisk/manager.h"
+#include "asterisk/config.h"
 
 #define SIZE(t) printf("sizeof(%s) = %zu\n", #t, sizeof(t))
 #define OFF(t, f) printf("offsetof(%s, %s) = %zu\n", #t, #f, offsetof(t, f))
@@ -122,6 +123,20 @@ int main(void)
 	OFF(struct ast_cli_entry, handler);
 	OFF(struct ast_cli_entry, list);
 
+	SIZE(struct ast_variable);
+	OFF(struct ast_variable, name);
+	OFF(struct ast_variable, value);
+	OFF(struct ast_variable, next);
+	OFF(struct ast_variable, file);
+	OFF(struct ast_variable, lineno);
+	OFF(struct ast_variable, inherited);
+	OFF(struct ast_variable, stuff);
+	SIZE(struct ast_flags);
+
+	VAL(CONFIG_FLAG_FILEUNCHANGED);
+	VAL((long long)CONFIG_STATUS_FILEMISSING);
+	VAL((long long)CONFIG_STATUS_FILEUNCHANGED);
+	VAL((long long)CONFIG_STATUS_FILEINVALID);
 	VAL(AST_MAX_CMD_LEN);
 	VAL(EVENT_FLAG_CALL);
 	VAL(CLI_INIT);
