@@ -22,7 +22,6 @@ const FUNCTIONS: &[&str] = &[
     "ast_get_channel_tech",
     "ast_channel_name",
     "ast_channel_uniqueid",
-    "ast_channel_state",
     "ast_channel_fdno",
     "ast_channel_set_fd",
     "ast_channel_tech_pvt",
@@ -39,18 +38,12 @@ const FUNCTIONS: &[&str] = &[
     "ast_set_write_format",
     "ast_channel_hangupcause",
     "ast_channel_hangupcause_set",
-    "ast_check_hangup",
     "ast_waitfor_nandfds",
     "ast_read",
     "ast_write",
     "ast_senddigit_begin",
     "ast_senddigit_end",
-    "ast_setstate",
     "ast_format_cmp",
-    "ast_format_get_name",
-    "ast_format_get_sample_rate",
-    "ast_format_cap_count",
-    "ast_format_cap_get_format",
     "__ast_cli_register_multiple",
     "ast_cli_unregister_multiple",
     "ast_config_destroy",
@@ -72,7 +65,6 @@ const TYPES: &[&str] = &[
     "ast_module_support_level",
     "ast_module_flags",
     "ast_module_load_priority",
-    "ast_channel_state",
     "ast_format_cmp_res",
     "ast_cli_entry",
     "ast_cli_args",
@@ -125,10 +117,6 @@ fn main() {
 
     for path in ["include", "src/shim", "asterisk-headers"] {
         println!("cargo:rerun-if-changed={path}");
-    }
-    println!("cargo:rustc-check-cfg=cfg(asterisk_real_headers)");
-    if real {
-        println!("cargo:rustc-cfg=asterisk_real_headers");
     }
 
     // Real headers insist that an external module names its self symbol;
