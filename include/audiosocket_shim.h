@@ -49,6 +49,9 @@ int ars_format_cap_append(struct ast_format_cap *cap, struct ast_format *format)
 struct ast_channel *ars_channel_alloc(const struct ast_assigned_ids *assignedids,
 	const struct ast_channel *requestor, const char *name);
 
+/* Whether an async goto (a redirect) is what interrupts the channel. */
+int ars_channel_redirected(struct ast_channel *chan);
+
 /* ast_frfree(). */
 void ars_frfree(struct ast_frame *frame);
 

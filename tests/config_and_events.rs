@@ -2,10 +2,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::ami::{self, Ami};
 use common::asterisk::Options;
 use common::{Asterisk, TestServer, UUID};
 
@@ -96,7 +95,10 @@ fn the_file_behaves_like_every_asterisk_configuration_file() {
     };
     let settings = ast.expect_log(&["settings from audiosocket.conf"], 5 * S);
     assert!(settings.contains("connect_timeout: 4s"), "{settings}");
-    assert!(settings.contains("default_rate: Hz16000"), "{settings}");
+    assert!(
+        settings.contains("default_rate: Some(Hz16000)"),
+        "{settings}"
+    );
     assert_eq!(call_kind(&ast), 0x12, "the template's codec applies");
 
     // An escaped semicolon is part of the value, not a comment.
@@ -118,7 +120,10 @@ fn the_file_behaves_like_every_asterisk_configuration_file() {
     let errors = || ast.log().matches("ERROR").count();
     let before = errors();
     ast.cli("module reload chan_audiosocket_rs.so");
-    let line = ast.expect_log(&["settings from audiosocket.conf", "Hz8000"], 5 * S);
+    let line = ast.expect_log(
+        &["settings from audiosocket.conf", "default_rate: None"],
+        5 * S,
+    );
     assert!(line.contains("connect_timeout: 2s"), "{line}");
     assert_eq!(
         errors(),
@@ -128,59 +133,10 @@ fn the_file_behaves_like_every_asterisk_configuration_file() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Reads AMI events until one named `name` arrives; returns its fields.
-fn next_event(
-    r: &mut BufReader<TcpStream>,
-    name: &str,
-    deadline: Instant,
-) -> Vec<(String, String)> {
-    let mut fields = Vec::new();
-    loop {
-        assert!(Instant::now() < deadline, "no {name} event");
-        let mut line = String::new();
-        match r.read_line(&mut line) {
-            Ok(0) => panic!("AMI closed"),
-            Ok(_) => {}
-            Err(_) => continue,
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            if fields
-                .iter()
-                .any(|(k, v): &(String, String)| k == "Event" && v == name)
-            {
-                return fields;
-            }
-            fields.clear();
-        } else if let Some((k, v)) = line.split_once(": ") {
-            fields.push((k.to_string(), v.to_string()));
-        }
-    }
-}
-
-fn field<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key} in {fields:?}"))
-}
-
 #[test]
 fn ami_events_follow_each_session() {
-    let port = free_port();
-    let manager = format!(
-        "[general]\nenabled = yes\nport = {port}\nbindaddr = 127.0.0.1\n\n\
-         [test]\nsecret = test\nread = call\nwrite = system\n"
-    );
+    let port = ami::free_port();
+    let manager = ami::manager_conf(port, "");
     let Some(ast) = Asterisk::start_with(
         "ami_events",
         Options {
@@ -191,36 +147,31 @@ fn ami_events_follow_each_session() {
     ) else {
         return;
     };
-    let stream = TcpStream::connect(("127.0.0.1", port)).expect("AMI listens");
-    stream.set_read_timeout(Some(S)).unwrap();
-    let mut w = stream.try_clone().unwrap();
-    w.write_all(b"Action: Login\r\nUsername: test\r\nSecret: test\r\nEvents: call\r\n\r\n")
-        .unwrap();
-    let mut r = BufReader::new(stream);
-    let deadline = Instant::now() + 15 * S;
-
+    let mut ami = Ami::connect(port);
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
     let mut conn = srv.accept(5 * S).unwrap();
     conn.read_msg(2 * S).unwrap();
-    let start = next_event(&mut r, "AudioSocketSessionStart", deadline);
-    assert_eq!(field(&start, "UUID"), UUID);
-    assert_eq!(field(&start, "Server"), format!("127.0.0.1:{}", srv.port));
-    assert_eq!(field(&start, "Rate"), "8000");
-    assert!(field(&start, "Channel").starts_with(&format!("Local/{}@app", srv.port)));
+    let start = ami.event("AudioSocketSessionStart", 10 * S);
+    assert_eq!(start.field("UUID"), UUID);
+    assert_eq!(start.field("Server"), format!("127.0.0.1:{}", srv.port));
+    assert_eq!(start.field("Rate"), "8000");
+    assert!(start
+        .field("Channel")
+        .starts_with(&format!("Local/{}@app", srv.port)));
 
     conn.read_for(Duration::from_millis(500));
     conn.send(0xff, &[0x07]);
-    let end = next_event(&mut r, "AudioSocketSessionEnd", deadline);
-    assert_eq!(field(&end, "Channel"), field(&start, "Channel"));
-    assert_eq!(field(&end, "Status"), "SERVER_ERROR");
-    assert_eq!(field(&end, "ErrorCode"), "0x07");
+    let end = ami.event("AudioSocketSessionEnd", 10 * S);
+    assert_eq!(end.field("Channel"), start.field("Channel"));
+    assert_eq!(end.field("Status"), "SERVER_ERROR");
+    assert_eq!(end.field("ErrorCode"), "0x07");
     assert!(
-        field(&end, "FramesUp").parse::<u64>().unwrap() >= 20,
+        end.field("FramesUp").parse::<u64>().unwrap() >= 20,
         "{end:?}"
     );
     assert!(
-        field(&end, "DurationMs").parse::<u64>().unwrap() >= 400,
+        end.field("DurationMs").parse::<u64>().unwrap() >= 400,
         "{end:?}"
     );
 }

@@ -111,6 +111,13 @@ void ast_channel_set_rawwriteformat(struct ast_channel *chan, struct ast_format 
 int ast_set_read_format(struct ast_channel *chan, struct ast_format *format);
 int ast_set_write_format(struct ast_channel *chan, struct ast_format *format);
 
+/* Bits of the soft hangup flag. */
+enum {
+	AST_SOFTHANGUP_DEV = (1 << 0),
+	AST_SOFTHANGUP_ASYNCGOTO = (1 << 1),
+};
+int ast_channel_softhangup_internal_flag(struct ast_channel *chan);
+
 int ast_channel_hangupcause(const struct ast_channel *chan);
 void ast_channel_hangupcause_set(struct ast_channel *chan, int value);
 int ast_check_hangup(struct ast_channel *chan);

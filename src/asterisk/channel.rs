@@ -130,6 +130,13 @@ impl<'a> Channel<'a> {
         }
     }
 
+    /// Whether the channel is being taken elsewhere in the dialplan (an
+    /// AMI Redirect, `channel redirect`) rather than hung up.
+    pub fn is_redirected(self) -> bool {
+        // SAFETY: live channel.
+        unsafe { sys::ars_channel_redirected(self.as_ptr()) != 0 }
+    }
+
     /// Which of the channel's descriptors made Asterisk call the
     /// technology's read callback (-1 or a reserved number otherwise).
     pub fn fdno(self) -> i32 {

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
+use super::channel::from_c;
 use super::sys;
 use crate::protocol::Rate;
 
@@ -64,6 +65,17 @@ impl FormatView<'_> {
     pub(super) unsafe fn from_ptr<'a>(ptr: *const sys::ast_format) -> Option<FormatView<'a>> {
         NonNull::new(ptr as *mut _).map(|p| FormatView(p, PhantomData))
     }
+
+    /// Asterisk's name for it: `ulaw`, `slin16`, `opus`.
+    pub fn name(self) -> String {
+        // SAFETY: live format; the name is a string it owns.
+        from_c(unsafe { sys::ast_format_get_name(self.0.as_ptr()) })
+    }
+
+    pub fn sample_rate(self) -> u32 {
+        // SAFETY: live format.
+        unsafe { sys::ast_format_get_sample_rate(self.0.as_ptr()) }
+    }
 }
 
 /// A counted reference to a format, released on drop.
@@ -79,6 +91,14 @@ impl HeldFormat {
             // SAFETY: the caller guarantees ptr is a live ao2 object.
             unsafe { sys::ars_ao2_ref(ptr.cast(), 1) };
         }
+        HeldFormat(ptr)
+    }
+
+    /// Adopts a reference the caller already owns.
+    ///
+    /// # Safety
+    /// `ptr` must be null or a format the caller holds one reference to.
+    unsafe fn from_new(ptr: *mut sys::ast_format) -> HeldFormat {
         HeldFormat(ptr)
     }
 
@@ -127,12 +147,32 @@ impl Drop for Caps {
 
 /// The formats a channel request asked for, in the requester's order.
 #[derive(Clone, Copy)]
-pub struct Requested<'a>(PhantomData<&'a ()>);
+pub struct Requested<'a>(Option<NonNull<sys::ast_format_cap>>, PhantomData<&'a ()>);
 
 impl<'a> Requested<'a> {
     /// # Safety
     /// `cap` must be null or a capability set live for `'a`.
-    pub(super) unsafe fn from_ptr(_cap: *mut sys::ast_format_cap) -> Requested<'a> {
-        Requested(PhantomData)
+    pub(super) unsafe fn from_ptr(cap: *mut sys::ast_format_cap) -> Requested<'a> {
+        Requested(NonNull::new(cap), PhantomData)
+    }
+
+    pub fn formats(self) -> Vec<FormatView<'a>> {
+        let Some(cap) = self.0 else {
+            return Vec::new();
+        };
+        // SAFETY: live set for 'a.
+        let n = unsafe { sys::ast_format_cap_count(cap.as_ptr()) };
+        (0..n)
+            .filter_map(|i| {
+                // SAFETY: i < count; the result is a new reference, which the
+                // set also holds for 'a, so it is released at once and the
+                // view borrows the set's.
+                let f = unsafe { sys::ast_format_cap_get_format(cap.as_ptr(), i as _) };
+                // SAFETY: f is null or a live format we hold one reference to.
+                drop(unsafe { HeldFormat::from_new(f) });
+                // SAFETY: the set keeps f alive for 'a.
+                unsafe { FormatView::from_ptr(f) }
+            })
+            .collect()
     }
 }

@@ -20,6 +20,12 @@ pub struct CallOptions {
     pub inactivity_timeout: Option<Duration>,
 }
 
+/// A format a channel request asked for (ARI's `format`, a caller's codecs).
+pub struct RequestedFormat {
+    pub name: String,
+    pub sample_rate: u32,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallArgs {
     pub uuid: Uuid,
@@ -28,9 +34,38 @@ pub struct CallArgs {
 }
 
 impl CallArgs {
-    /// The call's rate: c() if given, else the configured default.
+    /// The application's rate: c() if given, else `default_codec`, else 8 kHz.
     pub fn rate(&self, defaults: &Settings) -> Rate {
-        self.options.rate.unwrap_or(defaults.default_rate)
+        self.options
+            .rate
+            .or(defaults.default_rate)
+            .unwrap_or(Rate::Hz8000)
+    }
+
+    /// The driver channel's rate, from the most specific choice down:
+    /// `c()`; a signed linear format the request asked for (ARI's
+    /// `format=slin16`); `default_codec` when audiosocket.conf sets it; the
+    /// signed linear rate that carries the first requested format's sample
+    /// rate (ulaw and alaw: 8 kHz, opus: 48 kHz); 8 kHz. The audio is
+    /// always signed linear at the rate its message kind says.
+    pub fn channel_rate(&self, defaults: &Settings, requested: &[RequestedFormat]) -> Rate {
+        let slin = || {
+            requested
+                .iter()
+                .find_map(|f| Rate::from_format_name(&f.name))
+        };
+        let first = || {
+            requested
+                .iter()
+                .find(|f| f.sample_rate > 0)
+                .map(|f| Rate::at_least(f.sample_rate))
+        };
+        self.options
+            .rate
+            .or_else(slin)
+            .or(defaults.default_rate)
+            .or_else(first)
+            .unwrap_or(Rate::Hz8000)
     }
 
     /// The session's configuration: the options given, else `defaults`.
@@ -204,7 +239,7 @@ mod tests {
             playout_buffer: Duration::from_millis(500),
             uplink_buffer: Duration::from_millis(300),
             inactivity_timeout: Some(Duration::from_secs(60)),
-            default_rate: Rate::Hz16000,
+            default_rate: Some(Rate::Hz16000),
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
         assert_eq!(plain.rate(&defaults), Rate::Hz16000);
@@ -220,6 +255,63 @@ mod tests {
         assert_eq!(c.rate, Rate::Hz48000);
         assert_eq!(c.connect_timeout, Duration::from_secs(1));
         assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn the_driver_takes_its_rate_from_the_request_unless_told() {
+        let req = |formats: &[(&str, u32)]| -> Vec<RequestedFormat> {
+            formats
+                .iter()
+                .map(|(n, r)| RequestedFormat {
+                    name: n.to_string(),
+                    sample_rate: *r,
+                })
+                .collect()
+        };
+        let none = Settings::default();
+        let slin16 = Settings {
+            default_rate: Some(Rate::Hz16000),
+            ..Settings::default()
+        };
+        let plain = parse_dial_string(&format!("h:1/{U}")).unwrap();
+        let given = parse_dial_string(&format!("h:1/{U}/c(slin24)")).unwrap();
+        let cases = [
+            // (args, settings, request, rate)
+            (&plain, &none, req(&[("slin16", 16000)]), Rate::Hz16000),
+            (&plain, &none, req(&[("slin48", 48000)]), Rate::Hz48000),
+            (&plain, &none, req(&[("ulaw", 8000)]), Rate::Hz8000),
+            (
+                &plain,
+                &none,
+                req(&[("alaw", 8000), ("slin16", 16000)]),
+                Rate::Hz16000,
+            ),
+            (&plain, &none, req(&[("opus", 48000)]), Rate::Hz48000),
+            (
+                &plain,
+                &none,
+                req(&[("g722", 16000), ("ulaw", 8000)]),
+                Rate::Hz16000,
+            ),
+            (&plain, &none, req(&[]), Rate::Hz8000),
+            // default_codec, when set, wins over another codec's rate...
+            (&plain, &slin16, req(&[("ulaw", 8000)]), Rate::Hz16000),
+            (&plain, &slin16, req(&[]), Rate::Hz16000),
+            // ...but not over a signed linear format asked for by name.
+            (&plain, &slin16, req(&[("slin48", 48000)]), Rate::Hz48000),
+            // c() wins over everything.
+            (&given, &slin16, req(&[("slin48", 48000)]), Rate::Hz24000),
+        ];
+        for (args, settings, request, want) in cases {
+            let names: Vec<&str> = request.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(
+                args.channel_rate(settings, &request),
+                want,
+                "{:?} {:?} {names:?}",
+                args.options.rate,
+                settings.default_rate
+            );
+        }
     }
 
     #[test]

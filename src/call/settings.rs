@@ -29,7 +29,8 @@ pub struct Settings {
     pub playout_buffer: Duration,
     pub uplink_buffer: Duration,
     pub inactivity_timeout: Option<Duration>,
-    pub default_rate: Rate,
+    /// `default_codec`, when the file sets it.
+    pub default_rate: Option<Rate>,
 }
 
 impl Default for Settings {
@@ -39,7 +40,7 @@ impl Default for Settings {
             playout_buffer: SessionConfig::DEFAULT_PLAYOUT_BUFFER,
             uplink_buffer: SessionConfig::DEFAULT_UPLINK_BUFFER,
             inactivity_timeout: None,
-            default_rate: Rate::Hz8000,
+            default_rate: None,
         }
     }
 }
@@ -67,7 +68,7 @@ impl Settings {
             "inactivity_timeout" => number(value, 0.0, 86400.0, "seconds")
                 .map(|v| self.inactivity_timeout = (v > 0.0).then(|| Duration::from_secs_f64(v))),
             "default_codec" => Rate::from_format_name(value)
-                .map(|r| self.default_rate = r)
+                .map(|r| self.default_rate = Some(r))
                 .ok_or_else(|| {
                     format!("'{value}' is not a signed linear codec (slin ... slin192)")
                 }),
@@ -151,7 +152,7 @@ mod tests {
         assert_eq!(s.playout_buffer, Duration::from_millis(500));
         assert_eq!(s.uplink_buffer, Duration::from_millis(250));
         assert_eq!(s.inactivity_timeout, Some(Duration::from_secs(30)));
-        assert_eq!(s.default_rate, Rate::Hz16000);
+        assert_eq!(s.default_rate, Some(Rate::Hz16000));
     }
 
     #[test]

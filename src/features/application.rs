@@ -5,7 +5,7 @@ use std::ffi::CStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::call_end::{set_end_variables, set_status};
+use super::call_end::{self, set_status};
 use super::{manager_events, settings_file, DIGIT_MS};
 use crate::asterisk::application::Application;
 use crate::asterisk::channel::{Channel, Woken};
@@ -78,7 +78,12 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
     let rate = args.rate(&defaults);
     let format = Format::slin(rate);
     let end = match chan.switch_formats(format) {
-        None => EndReason::Internal(format!("cannot set the channel to {}", rate.format_name())),
+        None => {
+            let end =
+                EndReason::Internal(format!("cannot set the channel to {}", rate.format_name()));
+            call_end::tell(chan, &args.server, &end, None);
+            end
+        }
         Some(formats) => {
             let end = match Session::start(
                 args.session_config(&name, &defaults),
@@ -87,10 +92,14 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
                 Ok(mut session) => {
                     let started = manager_events::started(chan, &args, session.rate());
                     let end = drive(chan, &mut session, format, &args);
-                    manager_events::ended(&started, &end, session.stats());
+                    call_end::tell(chan, &args.server, &end, Some((&started, session.stats())));
                     end
                 }
-                Err(e) => EndReason::Internal(format!("cannot start the session: {e}")),
+                Err(e) => {
+                    let end = EndReason::Internal(format!("cannot start the session: {e}"));
+                    call_end::tell(chan, &args.server, &end, None);
+                    end
+                }
             };
             if !formats.restore() {
                 ast_log!(
@@ -101,29 +110,12 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
             end
         }
     };
-    report(chan, &name, &args, &end);
+    // Only a hangup ends the dialplan; after a redirect it goes on where
+    // the redirect pointed.
     if end == EndReason::ChannelHangup {
         -1
     } else {
         0
-    }
-}
-
-fn report(chan: Channel<'_>, name: &str, args: &CallArgs, end: &EndReason) {
-    set_end_variables(chan, end);
-    let server = &args.server;
-    match end {
-        EndReason::ServerHangup | EndReason::ChannelHangup => {
-            ast_log!(
-                Level::Verbose(3),
-                "{name}: AudioSocket session with {server} ended: {end}"
-            )
-        }
-        EndReason::Timeout => ast_log!(
-            Level::Notice,
-            "{name}: AudioSocket session with {server} ended: {end}"
-        ),
-        _ => ast_log!(Level::Error, "{name}: AudioSocket server {server}: {end}"),
     }
 }
 
@@ -155,6 +147,16 @@ impl ServerDigit {
     fn time_left(&self, now: Instant) -> Option<Duration> {
         self.0
             .map(|(_, until)| until.saturating_duration_since(now))
+    }
+}
+
+/// Why the channel stopped giving frames: it hung up, or it was redirected
+/// (AMI Redirect, `channel redirect`) and the call goes on elsewhere.
+fn channel_left(chan: Channel<'_>) -> EndReason {
+    if chan.is_redirected() {
+        EndReason::Redirected
+    } else {
+        EndReason::ChannelHangup
     }
 }
 
@@ -190,7 +192,7 @@ fn play(
             Woken::Fd(fd) if fd == fds[0] => session.take_wake_up(),
             Woken::Channel => {
                 let Some(frame) = chan.read() else {
-                    return EndReason::ChannelHangup;
+                    return channel_left(chan);
                 };
                 match frame.kind() {
                     FrameKind::Voice { format: f, data } => {
@@ -206,7 +208,7 @@ fn play(
                         }
                     }
                     FrameKind::DtmfEnd(d) => session.send_dtmf(d),
-                    k if k.is_hangup() => return EndReason::ChannelHangup,
+                    k if k.is_hangup() => return channel_left(chan),
                     _ => {}
                 }
             }

@@ -1,23 +1,38 @@
-//! What the application and the channel driver tell the dialplan when a
-//! session ends, and the tally of how calls ended.
+//! Where the application and the channel driver tell how a call ended:
+//! the channel variables, the log line, the AMI end event and the tally,
+//! all from the one [`Outcome`] the call layer decides.
 
+use super::manager_events::{self, Started};
 use crate::asterisk::channel::Channel;
-use crate::call::outcome::{self, Status};
-use crate::session::EndReason;
+use crate::asterisk::logger::ast_log;
+use crate::call::outcome::{self, Outcome, Status};
+use crate::session::{EndReason, ServerAddr, StatsSnapshot};
 
 /// Set on the channel: how the AudioSocket session ended.
 pub const STATUS_VAR: &str = "AUDIOSOCKET_STATUS";
 /// Set on the channel when the server's error message carried a code.
 pub const ERROR_CODE_VAR: &str = "AUDIOSOCKET_ERROR_CODE";
 
-/// Sets `AUDIOSOCKET_STATUS` and `AUDIOSOCKET_ERROR_CODE` for how the
-/// session ended, and counts it.
-pub fn set_end_variables(chan: Channel<'_>, end: &EndReason) {
-    set_status(chan, Status::of(end));
-    chan.set_var(ERROR_CODE_VAR, end.error_code().as_deref().unwrap_or(""));
+/// Tells everyone how `chan`'s session with `server` ended; `started` is
+/// the AMI start event's record, with the session's counters.
+pub fn tell(
+    chan: Channel<'_>,
+    server: &ServerAddr,
+    end: &EndReason,
+    started: Option<(&Started, StatsSnapshot)>,
+) -> Outcome {
+    let outcome = Outcome::of(end);
+    set_status(chan, outcome.status);
+    chan.set_var(ERROR_CODE_VAR, outcome.error_code.as_deref().unwrap_or(""));
+    ast_log!(outcome.level, "{}", outcome.log_line(&chan.name(), server));
+    if let Some((started, stats)) = started {
+        manager_events::ended(started, &outcome, stats);
+    }
+    outcome
 }
 
-/// Sets `AUDIOSOCKET_STATUS` alone (the arguments were wrong: no session).
+/// Sets `AUDIOSOCKET_STATUS` and counts it (alone: the arguments were
+/// wrong, so there was no session).
 pub fn set_status(chan: Channel<'_>, status: Status) {
     outcome::record(status);
     chan.set_var(STATUS_VAR, status.name());

@@ -1,20 +1,21 @@
 //! The `AudioSocket/host:port/uuid[/options]` channel driver: a channel whose
-//! far end is an AudioSocket server, dialled like any other endpoint.
+//! far end is an AudioSocket server, dialled like any other endpoint (and
+//! what ARI's `externalMedia` with `encapsulation=audiosocket` creates).
 
 use std::ffi::CStr;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::call_end::set_end_variables;
-use super::{manager_events, settings_file, DIGIT_MS};
+use super::manager_events::{self, Started};
+use super::{call_end, settings_file, DIGIT_MS};
 use crate::asterisk::cause;
 use crate::asterisk::channel::Channel;
 use crate::asterisk::format::{Format, Requested};
 use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
 use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
-use crate::call::args::{parse_dial_string, CallArgs};
+use crate::call::args::{parse_dial_string, CallArgs, RequestedFormat};
+use crate::call::outcome::HangupCause;
 use crate::call::settings::Settings;
 use crate::protocol::Rate;
 use crate::session::{EndReason, Event, Session};
@@ -25,15 +26,41 @@ pub struct AudioSocketTech;
 pub struct Pvt {
     args: CallArgs,
     defaults: Settings,
+    rate: Rate,
     format: Format,
     session: Option<Session>,
-    /// Set while an AudioSocketSessionEnd event is still owed.
-    started: Option<manager_events::Started>,
+    /// Set while the end of the call is still to be told.
+    started: Option<Started>,
     out: OutFrame,
     warned_format: bool,
 }
 
-static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+fn asterisk_cause(cause: HangupCause) -> i32 {
+    match cause {
+        HangupCause::NormalClearing => cause::NORMAL_CLEARING,
+        HangupCause::DestinationOutOfOrder => cause::DESTINATION_OUT_OF_ORDER,
+        HangupCause::Failure => cause::FAILURE,
+    }
+}
+
+impl Pvt {
+    /// Tells how the session ended, once; the hangup cause it calls for.
+    fn tell_end(&mut self, chan: Channel<'_>, end: &EndReason) -> i32 {
+        let started = self.started.take();
+        let stats = self
+            .session
+            .as_ref()
+            .map(Session::stats)
+            .unwrap_or_default();
+        let outcome = call_end::tell(
+            chan,
+            &self.args.server,
+            end,
+            started.as_ref().map(|s| (s, stats)),
+        );
+        asterisk_cause(outcome.cause)
+    }
+}
 
 impl Technology for AudioSocketTech {
     type Pvt = Pvt;
@@ -46,21 +73,32 @@ impl Technology for AudioSocketTech {
         Rate::ALL.into_iter().map(Format::slin).collect()
     }
 
-    fn request(addr: &str, _requested: Requested<'_>) -> Result<NewChannel<Pvt>, (String, i32)> {
+    fn request(addr: &str, requested: Requested<'_>) -> Result<NewChannel<Pvt>, (String, i32)> {
         let args = parse_dial_string(addr).map_err(|e| {
             (
                 format!("AudioSocket/{addr}: {e} (expected AudioSocket/host:port/uuid[/options])"),
                 cause::INVALID_NUMBER_FORMAT,
             )
         })?;
-        let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
         // The settings in force when the call was requested apply to all of it.
         let defaults = settings_file::current();
-        let format = Format::slin(args.rate(&defaults));
+        let requested: Vec<RequestedFormat> = requested
+            .formats()
+            .into_iter()
+            .map(|f| RequestedFormat {
+                name: f.name(),
+                sample_rate: f.sample_rate(),
+            })
+            .collect();
+        let rate = args.channel_rate(&defaults, &requested);
+        let format = Format::slin(rate);
         Ok(NewChannel {
-            name: format!("AudioSocket/{}-{seq:08x}", args.server),
+            // As Asterisk's own driver names them, so that a call can be
+            // found by its UUID in `core show channels`, AMI and ARI.
+            name: format!("AudioSocket/{}-{}", args.server, args.uuid),
             format,
             pvt: Pvt {
+                rate,
                 format,
                 args,
                 defaults,
@@ -79,11 +117,10 @@ impl Technology for AudioSocketTech {
 
     fn call(chan: Channel<'_>, pvt: &mut Pvt) -> Result<(), String> {
         let name = chan.name();
-        let session = Session::start(
-            pvt.args.session_config(&name, &pvt.defaults),
-            Arc::new(AsteriskLog),
-        )
-        .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
+        let mut config = pvt.args.session_config(&name, &pvt.defaults);
+        config.rate = pvt.rate;
+        let session = Session::start(config, Arc::new(AsteriskLog))
+            .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
         let [wake, timer] = session.wait_fds();
         chan.set_fd(0, wake);
         chan.set_fd(1, timer);
@@ -118,32 +155,7 @@ impl Technology for AudioSocketTech {
             }
             Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),
             Some(Event::Dtmf(d)) => ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT_MS)),
-            Some(Event::Ended(end)) => {
-                if let Some(started) = pvt.started.take() {
-                    manager_events::ended(&started, &end, session.stats());
-                }
-                let name = chan.name();
-                set_end_variables(chan, &end);
-                let server = &pvt.args.server;
-                let cause = match &end {
-                    EndReason::ServerHangup => {
-                        ast_log!(
-                            Level::Verbose(3),
-                            "{name}: AudioSocket server {server} hung up"
-                        );
-                        cause::NORMAL_CLEARING
-                    }
-                    EndReason::ConnectFailed(_) => {
-                        ast_log!(Level::Error, "{name}: AudioSocket server {server}: {end}");
-                        cause::DESTINATION_OUT_OF_ORDER
-                    }
-                    _ => {
-                        ast_log!(Level::Error, "{name}: AudioSocket server {server}: {end}");
-                        cause::FAILURE
-                    }
-                };
-                ReadResult::Hangup(cause)
-            }
+            Some(Event::Ended(end)) => ReadResult::Hangup(pvt.tell_end(chan, &end)),
         }
     }
 
@@ -160,7 +172,7 @@ impl Technology for AudioSocketTech {
                     Level::Warning,
                     "{}: AudioSocket channel was given audio that is not {}; skipped",
                     chan.name(),
-                    pvt.args.rate(&pvt.defaults).format_name()
+                    pvt.rate.format_name()
                 );
             }
         }
@@ -175,8 +187,9 @@ impl Technology for AudioSocketTech {
     fn hangup(chan: Channel<'_>, pvt: &mut Pvt) {
         chan.set_fd(0, -1);
         chan.set_fd(1, -1);
-        if let (Some(started), Some(session)) = (pvt.started.take(), &pvt.session) {
-            manager_events::ended(&started, &EndReason::ChannelHangup, session.stats());
+        if pvt.started.is_some() {
+            // The caller's side hung up first.
+            pvt.tell_end(chan, &EndReason::ChannelHangup);
         }
         // Dropping the session stops its I/O thread, which closes the socket.
         pvt.session = None;

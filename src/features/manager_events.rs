@@ -6,9 +6,9 @@ use std::time::Instant;
 use crate::asterisk::channel::Channel;
 use crate::asterisk::manager::event;
 use crate::call::args::CallArgs;
-use crate::call::outcome::Status;
+use crate::call::outcome::Outcome;
 use crate::protocol::Rate;
-use crate::session::{EndReason, StatsSnapshot};
+use crate::session::StatsSnapshot;
 
 /// What the end event needs to remember from the start.
 pub struct Started {
@@ -31,12 +31,12 @@ pub fn started(chan: Channel<'_>, args: &CallArgs, rate: Rate) -> Started {
     }
 }
 
-pub fn ended(started: &Started, end: &EndReason, stats: StatsSnapshot) {
+pub fn ended(started: &Started, outcome: &Outcome, stats: StatsSnapshot) {
     let mut fields = started.fields.clone();
     fields.extend([
-        ("Status", Status::of(end).name().to_string()),
-        ("ErrorCode", end.error_code().unwrap_or_default()),
-        ("Reason", end.to_string()),
+        ("Status", outcome.status.name().to_string()),
+        ("ErrorCode", outcome.error_code.clone().unwrap_or_default()),
+        ("Reason", outcome.reason.clone()),
         ("DurationMs", started.at.elapsed().as_millis().to_string()),
         ("FramesUp", stats.frames_up.to_string()),
         ("FramesDown", stats.frames_down.to_string()),

@@ -77,6 +77,15 @@ impl Rate {
         Rate::ALL.into_iter().find(|r| r.hz() == hz)
     }
 
+    /// The lowest rate that carries `hz` without loss (the highest there is
+    /// for anything above it).
+    pub fn at_least(hz: u32) -> Rate {
+        Rate::ALL
+            .into_iter()
+            .find(|r| r.hz() >= hz)
+            .unwrap_or(Rate::Hz192000)
+    }
+
     /// Samples in one 20 ms frame.
     pub fn frame_samples(self) -> usize {
         self.hz() as usize / 50
@@ -110,6 +119,11 @@ mod tests {
         assert_eq!(Rate::from_kind(0x00), None);
         assert_eq!(Rate::from_format_name("ulaw"), None);
         assert_eq!(Rate::from_format_name("SLIN16"), Some(Rate::Hz16000));
+        assert_eq!(Rate::at_least(8000), Rate::Hz8000);
+        assert_eq!(Rate::at_least(11025), Rate::Hz12000);
+        assert_eq!(Rate::at_least(22050), Rate::Hz24000);
+        assert_eq!(Rate::at_least(48000), Rate::Hz48000);
+        assert_eq!(Rate::at_least(384000), Rate::Hz192000);
     }
 
     #[test]

@@ -1,21 +1,41 @@
 //! Why a session ended.
 
 use std::fmt;
+use std::io;
+
+/// How a server hung up: each is an ordinary end of the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hangup {
+    /// It sent the hangup message (`0x00`).
+    Message,
+    /// It closed the connection (end of file).
+    Closed,
+    /// It closed the connection with a reset: Linux does this when a
+    /// process closes a socket with unread data, as a streaming server
+    /// almost always has.
+    Reset,
+    /// A write failed because it had closed the connection.
+    ClosedWhileWritten,
+}
 
 /// Why a session ended; the features turn it into what the dialplan sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EndReason {
-    /// The server sent a hangup message or closed the connection.
-    ServerHangup,
+    /// The server hung up, one way or another.
+    ServerHangup(Hangup),
     /// The channel hung up (or the call was stopped from Asterisk).
     ChannelHangup,
+    /// The channel left the application for another place in the dialplan
+    /// (a redirect); the call goes on there.
+    Redirected,
     /// No connection could be made.
     ConnectFailed(String),
     /// The server sent `0xff`, with its optional code.
     ServerError(Vec<u8>),
     /// The server broke the framing (for example closed in mid-message).
     ProtocolError(String),
-    /// Reading or writing the socket failed.
+    /// Reading or writing the socket failed for a reason other than the
+    /// server closing it (a timed-out or unreachable peer, say).
     NetworkError(String),
     /// Neither side sent anything for the configured inactivity timeout.
     Timeout,
@@ -34,13 +54,44 @@ impl EndReason {
             _ => None,
         }
     }
+
+    /// A failed read or write of the connection: the server hanging up if
+    /// the error says it closed the connection, else a network error.
+    pub(crate) fn from_io(e: &io::Error, writing: bool) -> EndReason {
+        match e.kind() {
+            io::ErrorKind::ConnectionReset if !writing => EndReason::ServerHangup(Hangup::Reset),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => {
+                EndReason::ServerHangup(Hangup::ClosedWhileWritten)
+            }
+            _ => EndReason::NetworkError(format!(
+                "{} the server: {e}",
+                if writing {
+                    "writing to"
+                } else {
+                    "reading from"
+                }
+            )),
+        }
+    }
 }
 
 impl fmt::Display for EndReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EndReason::ServerHangup => write!(f, "the server hung up"),
+            EndReason::ServerHangup(how) => write!(
+                f,
+                "the server hung up ({})",
+                match how {
+                    Hangup::Message => "hangup message",
+                    Hangup::Closed => "closed the connection",
+                    Hangup::Reset => "connection reset",
+                    Hangup::ClosedWhileWritten => "closed the connection while it was written to",
+                }
+            ),
             EndReason::ChannelHangup => write!(f, "the channel hung up"),
+            EndReason::Redirected => {
+                write!(f, "the channel was redirected elsewhere in the dialplan")
+            }
             EndReason::ConnectFailed(why) => write!(f, "could not connect: {why}"),
             EndReason::ServerError(_) => match self.error_code() {
                 Some(code) => write!(f, "the server reported error {code}"),
@@ -51,5 +102,36 @@ impl fmt::Display for EndReason {
             EndReason::Timeout => write!(f, "no audio either way for the inactivity timeout"),
             EndReason::Internal(why) => write!(f, "internal error: {why}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_connection_is_a_hangup_and_other_failures_are_network_errors() {
+        let err = |k: io::ErrorKind| io::Error::from(k);
+        assert_eq!(
+            EndReason::from_io(&err(io::ErrorKind::ConnectionReset), false),
+            EndReason::ServerHangup(Hangup::Reset)
+        );
+        for kind in [io::ErrorKind::ConnectionReset, io::ErrorKind::BrokenPipe] {
+            assert_eq!(
+                EndReason::from_io(&err(kind), true),
+                EndReason::ServerHangup(Hangup::ClosedWhileWritten)
+            );
+        }
+        let timed_out = EndReason::from_io(&io::Error::from_raw_os_error(libc::ETIMEDOUT), false);
+        assert!(
+            matches!(&timed_out, EndReason::NetworkError(m) if m.starts_with("reading from the server: ")),
+            "{timed_out:?}"
+        );
+        let unreachable =
+            EndReason::from_io(&io::Error::from_raw_os_error(libc::EHOSTUNREACH), true);
+        assert!(
+            matches!(&unreachable, EndReason::NetworkError(m) if m.starts_with("writing to the server: ")),
+            "{unreachable:?}"
+        );
     }
 }

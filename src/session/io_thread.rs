@@ -88,16 +88,7 @@ impl IoThread {
             )
         };
         let end = match stream {
-            Ok(stream) => {
-                slog!(
-                    self.log,
-                    Level::Verbose(3),
-                    "{}: connected to AudioSocket server {}",
-                    self.config.label,
-                    self.config.server
-                );
-                self.stream(stream)
-            }
+            Ok(stream) => self.stream(stream),
             Err(ConnectError::Aborted) => return,
             Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
         };
@@ -149,7 +140,7 @@ impl IoThread {
             // A message queued after this wakes the thread (Pushed::NowWaiting).
             let out_waiting = match outbox.flush() {
                 Ok(waiting) => waiting,
-                Err(e) => return EndReason::NetworkError(format!("writing to the server: {e}")),
+                Err(e) => return EndReason::from_io(&e, true),
             };
             self.flush_pending();
             let reading = self.pending.is_empty();
@@ -181,11 +172,10 @@ impl IoThread {
                     return end;
                 }
             } else if sock & libc::POLLERR != 0 {
-                let e = stream.take_error().ok().flatten();
-                return EndReason::NetworkError(format!(
-                    "socket error: {}",
-                    e.map_or_else(|| "unknown".to_string(), |e| e.to_string())
-                ));
+                return match stream.take_error() {
+                    Ok(Some(e)) | Err(e) => EndReason::from_io(&e, out_waiting),
+                    Ok(None) => EndReason::NetworkError("socket error".into()),
+                };
             }
             if let Some(t) = self.config.inactivity_timeout {
                 if self.last_activity().elapsed() >= t {
@@ -253,9 +243,7 @@ impl IoThread {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.input.pause(&mut self.pending);
-                    return Some(EndReason::NetworkError(format!(
-                        "reading from the server: {e}"
-                    )));
+                    return Some(EndReason::from_io(&e, false));
                 }
             }
         }

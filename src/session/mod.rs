@@ -36,7 +36,7 @@ mod stats;
 pub mod threads;
 mod uplink;
 
-pub use end_reason::EndReason;
+pub use end_reason::{EndReason, Hangup};
 pub use events::{AudioFrame, Event};
 pub use fd::wait_ms;
 pub use handle::Session;

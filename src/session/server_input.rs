@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use super::assembler::Assembler;
-use super::end_reason::EndReason;
+use super::end_reason::{EndReason, Hangup};
 use super::events::{AudioFrame, Event};
 use crate::protocol::{is_dtmf_digit, Decoder, Message, Rate};
 
@@ -68,7 +68,7 @@ impl ServerInput {
             match msg {
                 Message::Hangup => {
                     flush(&mut self.assembler, out);
-                    return Some(EndReason::ServerHangup);
+                    return Some(EndReason::ServerHangup(Hangup::Message));
                 }
                 Message::Audio(rate, payload) if rate == self.rate => {
                     if payload.is_empty() {
@@ -121,7 +121,7 @@ impl ServerInput {
                 self.decoder.buffered()
             ))
         } else {
-            EndReason::ServerHangup
+            EndReason::ServerHangup(Hangup::Closed)
         }
     }
 }

@@ -175,7 +175,7 @@ fn a_burst_is_played_whole_in_order_at_real_time_pace() {
     });
     let ev = pump(&mut s, Duration::from_secs(10));
     let _peer = writer.join().unwrap();
-    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup));
+    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup(Hangup::Message)));
     assert_eq!(audio_bytes(&ev), pcm, "every byte, in order");
     let audio: Vec<Instant> = ev
         .iter()
@@ -261,7 +261,7 @@ fn server_dtmf_is_delivered_in_order_with_audio() {
             Event::Dtmf(b'4'),
             Event::Dtmf(b'#'),
             Event::Audio(AudioFrame { pcm: vec![6; 320] }),
-            Event::Ended(EndReason::ServerHangup),
+            Event::Ended(EndReason::ServerHangup(Hangup::Message)),
         ]
     );
     let w = log.warnings();
@@ -316,7 +316,8 @@ fn a_message_cut_off_by_a_close_is_a_protocol_error() {
 fn error_without_a_code_and_a_plain_close() {
     for (wire, want) in [
         (vec![0xff, 0, 0], EndReason::ServerError(vec![])),
-        (vec![], EndReason::ServerHangup),
+        (vec![0, 0, 0], EndReason::ServerHangup(Hangup::Message)),
+        (vec![], EndReason::ServerHangup(Hangup::Closed)),
     ] {
         let (l, addr) = listener();
         let (mut s, _log) = start(addr, Rate::Hz8000);
@@ -526,7 +527,7 @@ fn a_parked_channel_thread_misses_no_frame_of_an_uneven_server() {
     });
     let ev = pump_parked(&mut s, Duration::from_secs(30));
     let (_peer, sent, last_of_burst) = writer.join().unwrap();
-    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup));
+    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup(Hangup::Message)));
     let played: Vec<(u16, Instant)> = ev
         .iter()
         .filter_map(|(t, e)| match e {
@@ -566,8 +567,46 @@ fn buffered_playout_costs_no_wake_up_per_frame() {
     wire.extend_from_slice(&[0, 0, 0]);
     peer.write_all(&wire).unwrap();
     let (ev, wake_ups) = pump_with(&mut s, Duration::from_secs(10), true);
-    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup));
+    assert_eq!(ending(&ev), Some(&EndReason::ServerHangup(Hangup::Message)));
     assert_eq!(audio_bytes(&ev).len(), 50 * 320);
     // Connected, the burst, its end: a few, not fifty.
     assert!(wake_ups <= 10, "{wake_ups} wake-ups for 50 frames");
+}
+
+/// A streaming server that closes without reading what it was sent makes
+/// Linux reset the connection: still an ordinary hangup, never a network
+/// error, whether the reset is met by a read or by a write (or the write
+/// took the reset's error first and the read then saw the close).
+#[test]
+fn a_server_closing_with_unread_audio_hangs_up_with_a_reset() {
+    for rate in [Rate::Hz8000, Rate::Hz48000] {
+        let (l, addr) = listener();
+        let (mut s, _log) = start(addr, rate);
+        let (mut peer, _) = l.accept().unwrap();
+        read_msg(&mut peer).unwrap();
+        let _ = pump(&mut s, Duration::from_millis(100));
+        assert!(s.is_connected());
+        let frame = vec![0u8; rate.frame_bytes()];
+        for _ in 0..20 {
+            s.send_audio(&frame);
+        }
+        // The peer never read the audio: closing it sends a reset.
+        drop(peer);
+        let mut ev = Vec::new();
+        let t0 = Instant::now();
+        while ending(&ev).is_none() && t0.elapsed() < Duration::from_secs(3) {
+            s.send_audio(&frame);
+            ev.extend(pump(&mut s, Duration::from_millis(20)));
+        }
+        assert!(
+            matches!(
+                ending(&ev),
+                Some(EndReason::ServerHangup(
+                    Hangup::Reset | Hangup::ClosedWhileWritten | Hangup::Closed
+                ))
+            ),
+            "{rate:?}: {:?}",
+            ending(&ev)
+        );
+    }
 }

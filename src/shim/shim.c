@@ -66,6 +66,11 @@ struct ast_channel *ars_channel_alloc(const struct ast_assigned_ids *assignedids
 		__FILE__, __LINE__, __func__, "%s", name);
 }
 
+int ars_channel_redirected(struct ast_channel *chan)
+{
+	return (ast_channel_softhangup_internal_flag(chan) & AST_SOFTHANGUP_ASYNCGOTO) != 0;
+}
+
 void ars_frfree(struct ast_frame *frame)
 {
 	ast_frame_free(frame, 1);

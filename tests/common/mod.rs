@@ -2,6 +2,7 @@
 //! built module loaded, and a scripted AudioSocket server.
 #![allow(dead_code, unused_imports)]
 
+pub mod ami;
 pub mod asterisk;
 pub mod server;
 

@@ -1,0 +1,118 @@
+//! A small AMI client for the tests: logs in, reads events, sends actions.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// A `manager.conf` that listens on loopback `port` for user test/test,
+/// adding `channelvars` to every channel event.
+pub fn manager_conf(port: u16, channelvars: &str) -> String {
+    format!(
+        "[general]\nenabled = yes\nport = {port}\nbindaddr = 127.0.0.1\n\
+         channelvars = {channelvars}\n\n\
+         [test]\nsecret = test\nread = all\nwrite = all\n"
+    )
+}
+
+/// A free TCP port on loopback (for AMI, HTTP and the like).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One AMI event or response: its `Key: Value` lines in order.
+#[derive(Clone, Debug)]
+pub struct Message(pub Vec<(String, String)>);
+
+impl Message {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `key`; a missing key fails the test.
+    pub fn field(&self, key: &str) -> &str {
+        self.get(key)
+            .unwrap_or_else(|| panic!("no {key} in {:?}", self.0))
+    }
+
+    /// Every value of `key` (ChanVariable appears once per variable).
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+pub struct Ami {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Ami {
+    /// Connects to `port` and logs in as test/test.
+    pub fn connect(port: u16) -> Ami {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("AMI listens");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let writer = stream.try_clone().unwrap();
+        let mut ami = Ami {
+            reader: BufReader::new(stream),
+            writer,
+        };
+        ami.send("Action: Login\r\nUsername: test\r\nSecret: test\r\n");
+        ami
+    }
+
+    /// Sends an action (lines without the final blank line).
+    pub fn send(&mut self, action: &str) {
+        self.writer
+            .write_all(format!("{action}\r\n").as_bytes())
+            .unwrap();
+    }
+
+    /// The next message for which `pick` holds; fails the test after `timeout`.
+    pub fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pick: impl Fn(&Message) -> bool,
+    ) -> Message {
+        let deadline = Instant::now() + timeout;
+        let mut fields = Vec::new();
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "no AMI {what} within {timeout:?}"
+            );
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) => panic!("AMI closed"),
+                Ok(_) => {}
+                Err(_) => continue,
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                let msg = Message(std::mem::take(&mut fields));
+                if pick(&msg) {
+                    return msg;
+                }
+            } else if let Some((k, v)) = line.split_once(": ") {
+                fields.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    /// The next event named `name`.
+    pub fn event(&mut self, name: &str, timeout: Duration) -> Message {
+        self.wait_for(name, timeout, |m| m.get("Event") == Some(name))
+    }
+}
