@@ -14,19 +14,32 @@ BUILT := target/release/libchan_audiosocket_rs.so
 # (Each installation once, however many links point at it.)
 ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(sort $(realpath $(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))))
 
-.PHONY: all build install install-samples uninstall test bench lint unit integration deps clean fuzz
+.PHONY: all build install install-samples uninstall test bench lint unit integration deps test-deps clean fuzz
 
 all: build
+
+# Installs Debian packages that are missing: $(call apt,package...,why).
+define apt
+	@if command -v dpkg >/dev/null; then \
+		missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+		if [ -n "$$missing" ]; then \
+			echo "Installing$$missing ($(2))"; \
+			if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+		fi; \
+	fi
+endef
 
 # bindgen needs libclang; install it from the distribution when it is missing.
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 	@command -v cc >/dev/null || { echo "no C compiler: apt-get install build-essential"; exit 1; }
-	@if command -v dpkg >/dev/null && ! dpkg -s libclang-dev >/dev/null 2>&1; then \
-		echo "Installing libclang-dev (needed by bindgen)"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libclang-dev; \
-	fi
+	$(call apt,libclang-dev,needed by bindgen)
+
+# What the integration tests use beside Asterisk: nss_wrapper gives the
+# test Asterisk its own hosts file (a name with several addresses).
+test-deps:
+	$(call apt,libnss-wrapper,used by the integration tests)
 
 build: deps
 	$(CARGO) build --release
@@ -63,7 +76,7 @@ lint: deps
 unit: deps
 	$(CARGO) test --release --lib
 
-integration: build
+integration: build test-deps
 	@if [ -z "$(strip $(ASTERISK_PREFIXES))" ]; then \
 		AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) $(CARGO) test --release --test '*'; \
 	else \

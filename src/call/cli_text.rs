@@ -6,6 +6,12 @@ use std::time::Duration;
 
 use super::outcome::Status;
 use crate::session::census::{SessionView, Totals};
+use crate::session::fleet::AddressView;
+
+/// The address a session reached, or "-" while it connects.
+fn address(s: &SessionView) -> String {
+    s.address.map_or("-".into(), |a| a.to_string())
+}
 
 fn age(d: Duration) -> String {
     let s = d.as_secs();
@@ -15,10 +21,11 @@ fn age(d: Duration) -> String {
 /// `audiosocket show sessions`: one line per live session.
 pub fn sessions(list: &[SessionView]) -> String {
     let mut out = format!(
-        "{:<32} {:<36} {:<22} {:>6} {:>8} {:>15} {:>21} {:>8} {:>6}\n",
+        "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>8} {:>6}\n",
         "Channel",
         "UUID",
         "Server",
+        "Address",
         "Rate",
         "Age",
         "Frames up/down",
@@ -29,10 +36,11 @@ pub fn sessions(list: &[SessionView]) -> String {
     for s in list {
         let _ = writeln!(
             out,
-            "{:<32} {:<36} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>6}",
+            "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>6}",
             s.channel,
             s.uuid,
             s.server.to_string(),
+            address(s),
             s.rate.hz(),
             age(s.age),
             format!("{}/{}", s.stats.frames_up, s.stats.frames_down),
@@ -63,6 +71,7 @@ pub fn session(s: &SessionView) -> String {
         "Channel:          {}\n\
          UUID:             {}\n\
          Server:           {}\n\
+         Address:          {}\n\
          State:            {}\n\
          Rate:             {} Hz ({})\n\
          Age:              {}\n\
@@ -74,6 +83,7 @@ pub fn session(s: &SessionView) -> String {
         s.channel,
         s.uuid,
         s.server,
+        address(s),
         if s.connected {
             "connected"
         } else {
@@ -92,8 +102,14 @@ pub fn session(s: &SessionView) -> String {
     )
 }
 
-/// `audiosocket show stats`: `t` and `ended_with` since the module loaded.
-pub fn stats(t: &Totals, ended_with: impl Fn(Status) -> u64, live: usize) -> String {
+/// `audiosocket show stats`: `t` and `ended_with` since the module
+/// loaded, and each server address calls have tried.
+pub fn stats(
+    t: &Totals,
+    ended_with: impl Fn(Status) -> u64,
+    live: usize,
+    addresses: &[AddressView],
+) -> String {
     let mut out = format!(
         "Sessions started:   {}\nSessions live:      {live}\nSessions ended by:\n",
         t.started
@@ -101,15 +117,35 @@ pub fn stats(t: &Totals, ended_with: impl Fn(Status) -> u64, live: usize) -> Str
     for status in Status::ALL {
         let _ = writeln!(out, "  {:<18}{}", status.name(), ended_with(status));
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}\n",
+        "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}",
         ended_with(Status::ConnectFailed),
         t.protocol_errors,
         t.bytes_up,
         t.bytes_down,
         t.dropped_up
     );
+    if !addresses.is_empty() {
+        let _ = writeln!(
+            out,
+            "Server addresses:\n  {:<40} {:>9} {:>7}  Tried last",
+            "Address", "Connected", "Failed"
+        );
+        for a in addresses {
+            let _ = writeln!(
+                out,
+                "  {:<40} {:>9} {:>7}  {}",
+                a.addr.to_string(),
+                a.connected,
+                a.failed,
+                a.avoided_for.map_or("-".to_string(), |d| format!(
+                    "{} s more",
+                    d.as_secs().max(1)
+                ))
+            );
+        }
+    }
     out
 }
 
@@ -124,9 +160,10 @@ mod tests {
             channel: "Local/100@bot-00000001;2".into(),
             uuid: "4ac0f7c4-5d2a-4c8e-9a43-2f1f4e6c9b10".into(),
             server: ServerAddr {
-                host: "::1".into(),
+                host: "bots.internal".into(),
                 port: 9092,
             },
+            address: Some("[::1]:9092".parse().unwrap()),
             rate: Rate::Hz16000,
             age: Duration::from_secs(3725),
             connected: true,
@@ -150,6 +187,7 @@ mod tests {
         assert!(lines[0].starts_with("Channel"));
         for want in [
             "Local/100@bot-00000001;2",
+            "bots.internal:9092",
             "[::1]:9092",
             "16000",
             "1:02:05",
@@ -172,6 +210,13 @@ mod tests {
         assert!(find(&list, "Local/101").is_none());
         let text = session(&list[0]);
         assert!(text.contains("State:            connected"), "{text}");
+        assert!(text.contains("Address:          [::1]:9092"), "{text}");
+        let connecting = SessionView {
+            address: None,
+            connected: false,
+            ..list[0].clone()
+        };
+        assert!(session(&connecting).contains("Address:          -\n"));
         assert!(
             text.contains("Rate:             16000 Hz (slin16)"),
             "{text}"
@@ -190,7 +235,21 @@ mod tests {
             Status::ConnectFailed => 1,
             _ => 0,
         };
-        let text = stats(&t, ended, 2);
+        let addresses = [
+            AddressView {
+                addr: "127.0.0.2:9092".parse().unwrap(),
+                connected: 5,
+                failed: 0,
+                avoided_for: None,
+            },
+            AddressView {
+                addr: "127.0.0.3:9092".parse().unwrap(),
+                connected: 1,
+                failed: 2,
+                avoided_for: Some(Duration::from_millis(7400)),
+            },
+        ];
+        let text = stats(&t, ended, 2, &addresses);
         for status in Status::ALL {
             assert!(text.contains(status.name()), "{status:?}: {text}");
         }
@@ -199,5 +258,21 @@ mod tests {
         assert!(text.contains("  SERVER_HANGUP     4\n"));
         assert!(text.contains("  CHANNEL_HANGUP    0\n"));
         assert!(text.contains("Connect failures:   1"));
+        let rows: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Server addresses:"))
+            .collect();
+        assert_eq!(rows.len(), 4, "{text}");
+        assert!(
+            rows[2].contains("127.0.0.2:9092") && rows[2].ends_with("5       0  -"),
+            "{}",
+            rows[2]
+        );
+        assert!(
+            rows[3].contains("127.0.0.3:9092") && rows[3].ends_with("1       2  7 s more"),
+            "{}",
+            rows[3]
+        );
+        assert!(!stats(&t, ended, 0, &[]).contains("Server addresses"));
     }
 }

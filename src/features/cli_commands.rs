@@ -5,7 +5,7 @@ use std::ffi::CStr;
 use crate::asterisk::cli::{CliCommand, CliOutcome};
 use crate::call::cli_text as report;
 use crate::call::outcome;
-use crate::session::census;
+use crate::session::{census, fleet};
 
 pub struct ShowSessions;
 
@@ -67,7 +67,9 @@ impl CliCommand for ShowStats {
     const SUMMARY: &'static CStr = c"Show AudioSocket totals since the module loaded";
     const USAGE: &'static CStr = c"Usage: audiosocket show stats
        Sessions started and ended by each end reason, connect failures,
-       protocol errors and bytes each way since the module loaded.
+       protocol errors and bytes each way since the module loaded, and each
+       server address calls have tried: calls connected, failed attempts,
+       and whether it is tried last for now after a failure.
 ";
 
     fn run(argv: &[String], out: &mut dyn FnMut(&str)) -> CliOutcome {
@@ -75,7 +77,12 @@ impl CliCommand for ShowStats {
             return CliOutcome::ShowUsage;
         }
         let live = census::sessions().len();
-        out(&report::stats(&census::totals(), outcome::ended_with, live));
+        out(&report::stats(
+            &census::totals(),
+            outcome::ended_with,
+            live,
+            &fleet::addresses(),
+        ));
         CliOutcome::Success
     }
 }

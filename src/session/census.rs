@@ -1,5 +1,6 @@
 //! Every live session and byte totals since the module loaded, for the CLI.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +18,8 @@ pub struct SessionView {
     pub channel: String,
     pub uuid: String,
     pub server: ServerAddr,
+    /// The address reached, once connected (a name may have several).
+    pub address: Option<SocketAddr>,
     pub rate: Rate,
     pub age: Duration,
     pub connected: bool,
@@ -87,6 +90,7 @@ fn view(e: &Entry, now: Instant) -> SessionView {
         channel: e.channel.clone(),
         uuid: e.uuid.clone(),
         server: e.server.clone(),
+        address: e.shared.peer.get().copied(),
         rate: e.rate,
         age: now - e.started,
         connected: e

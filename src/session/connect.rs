@@ -1,6 +1,10 @@
-//! Resolving and connecting on the I/O thread: every resolved address is
-//! tried in turn within one overall deadline, and a hangup (the stop signal)
-//! aborts the attempt at once.
+//! Resolving and connecting on the I/O thread, within one overall deadline.
+//!
+//! A name may stand for several servers: the addresses are tried in the
+//! order `fleet.rs` gives. Each attempt is given a share of the timeout
+//! before the next one starts alongside it (the first to answer wins), so
+//! a refused address costs nothing and a silent one only its share. A
+//! hangup (the stop signal) aborts everything at once.
 
 use std::io;
 use std::mem;
@@ -9,6 +13,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use super::fd::{poll, pollfd};
+use super::fleet;
 use super::server_addr::ServerAddr;
 
 pub(crate) enum ConnectError {
@@ -17,14 +22,19 @@ pub(crate) enum ConnectError {
     Failed(String),
 }
 
-/// Connects to `server`. `stopped` is polled alongside the socket: when it
-/// becomes readable, `is_stopped` decides whether to give up.
+/// The longest an attempt has to itself before the next address is tried
+/// alongside it.
+const MAX_STAGGER: Duration = Duration::from_millis(500);
+
+/// Connects to `server`; returns the stream and the address it reached.
+/// `stop_fd` is polled alongside the sockets: when it becomes readable,
+/// `is_stopped` decides whether to give up.
 pub(crate) fn connect(
     server: &ServerAddr,
     timeout: Duration,
     stop_fd: &impl AsRawFd,
     is_stopped: &dyn Fn() -> bool,
-) -> Result<TcpStream, ConnectError> {
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
     let deadline = Instant::now() + timeout;
     let addrs: Vec<SocketAddr> = match (server.host.as_str(), server.port).to_socket_addrs() {
         Ok(a) => a.collect(),
@@ -41,26 +51,121 @@ pub(crate) fn connect(
             server.host
         )));
     }
+    let order = fleet::order(&server.to_string(), addrs, Instant::now());
+    connect_any(&order, (deadline, timeout), stop_fd, is_stopped)
+}
+
+/// One attempt under way.
+struct Attempt {
+    addr: SocketAddr,
+    sock: OwnedFd,
+    started: Instant,
+}
+
+/// Tries `order` with staggered, racing attempts until one connects or
+/// the deadline passes (errors name the whole `timeout` it ends).
+pub(crate) fn connect_any(
+    order: &[SocketAddr],
+    (deadline, timeout): (Instant, Duration),
+    stop_fd: &impl AsRawFd,
+    is_stopped: &dyn Fn() -> bool,
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
+    let t0 = Instant::now();
+    let stagger =
+        (deadline.saturating_duration_since(t0) / order.len().max(1) as u32).min(MAX_STAGGER);
+    let mut pending: Vec<Attempt> = Vec::new();
     let mut errors = Vec::new();
-    for addr in &addrs {
+    let mut next = 0;
+    let mut next_start = t0;
+    loop {
         if is_stopped() {
             return Err(ConnectError::Aborted);
         }
-        // The whole budget is named, whichever address used it up.
-        let timed_out = || format!("{addr}: timed out after {} ms", timeout.as_millis());
         let now = Instant::now();
         if now >= deadline {
-            errors.push(timed_out());
-            break;
+            for a in &pending {
+                fleet::failed(a.addr, now);
+                errors.push(format!(
+                    "{}: timed out after {} ms",
+                    a.addr,
+                    timeout.as_millis()
+                ));
+            }
+            if pending.is_empty() && next < order.len() {
+                errors.push(format!("timed out after {} ms", timeout.as_millis()));
+            }
+            return Err(ConnectError::Failed(errors.join("; ")));
         }
-        match connect_one(addr, deadline - now, stop_fd, is_stopped) {
-            Ok(s) => return Ok(s),
-            Err(Attempt::Aborted) => return Err(ConnectError::Aborted),
-            Err(Attempt::TimedOut) => errors.push(timed_out()),
-            Err(Attempt::Failed(e)) => errors.push(format!("{addr}: {e}")),
+        while next < order.len() && (pending.is_empty() || now >= next_start) {
+            let addr = order[next];
+            next += 1;
+            next_start = now + stagger;
+            match start(addr) {
+                Ok(Started::Connected(sock)) => return Ok(won(sock, addr, &pending, stagger, now)),
+                Ok(Started::Pending(sock)) => pending.push(Attempt {
+                    addr,
+                    sock,
+                    started: now,
+                }),
+                Err(e) => {
+                    fleet::failed(addr, now);
+                    errors.push(format!("{addr}: {e}"));
+                }
+            }
+        }
+        if pending.is_empty() {
+            return Err(ConnectError::Failed(errors.join("; ")));
+        }
+        let wake = if next < order.len() {
+            deadline.min(next_start)
+        } else {
+            deadline
+        };
+        let mut fds: Vec<libc::pollfd> = pending
+            .iter()
+            .map(|a| pollfd(a.sock.as_raw_fd(), libc::POLLOUT))
+            .collect();
+        fds.push(pollfd(stop_fd.as_raw_fd(), libc::POLLIN));
+        poll(&mut fds, Some(wake.saturating_duration_since(now)))
+            .map_err(|e| ConnectError::Failed(format!("poll: {e}")))?;
+        let now = Instant::now();
+        let mut i = 0;
+        for f in &fds[..pending.len()] {
+            if f.revents == 0 {
+                i += 1;
+                continue;
+            }
+            let a = pending.remove(i);
+            match socket_error(&a.sock) {
+                Ok(()) => return Ok(won(a.sock, a.addr, &pending, stagger, now)),
+                Err(e) => {
+                    fleet::failed(a.addr, now);
+                    errors.push(format!("{}: {e}", a.addr));
+                }
+            }
         }
     }
-    Err(ConnectError::Failed(errors.join("; ")))
+}
+
+/// `sock` reached `addr`: the attempts still silent after their share of
+/// the timeout count as failed, and the winner as connected.
+fn won(
+    sock: OwnedFd,
+    addr: SocketAddr,
+    others: &[Attempt],
+    stagger: Duration,
+    now: Instant,
+) -> (TcpStream, SocketAddr) {
+    for a in others {
+        if now.saturating_duration_since(a.started) >= stagger {
+            fleet::failed(a.addr, now);
+        }
+    }
+    fleet::connected(addr);
+    let stream = TcpStream::from(sock);
+    // Small frames every 20 ms: send each at once rather than coalescing.
+    let _ = stream.set_nodelay(true);
+    (stream, addr)
 }
 
 fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
@@ -99,25 +204,18 @@ fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
-/// How one address's attempt failed.
-enum Attempt {
-    Aborted,
-    TimedOut,
-    Failed(String),
+enum Started {
+    Connected(OwnedFd),
+    Pending(OwnedFd),
 }
 
-fn connect_one(
-    addr: &SocketAddr,
-    timeout: Duration,
-    stop_fd: &impl AsRawFd,
-    is_stopped: &dyn Fn() -> bool,
-) -> Result<TcpStream, Attempt> {
+/// Starts a non-blocking connect to `addr`.
+fn start(addr: SocketAddr) -> io::Result<Started> {
     let family = if addr.is_ipv4() {
         libc::AF_INET
     } else {
         libc::AF_INET6
     };
-    let os_err = |what: &str| Attempt::Failed(format!("{what}: {}", io::Error::last_os_error()));
     // SAFETY: socket() takes no pointers; a non-negative result is a new
     // descriptor that we take ownership of just below.
     let raw = unsafe {
@@ -128,11 +226,11 @@ fn connect_one(
         )
     };
     if raw < 0 {
-        return Err(os_err("socket"));
+        return Err(io::Error::last_os_error());
     }
     // SAFETY: raw is a fresh descriptor owned by nothing else.
     let sock = unsafe { OwnedFd::from_raw_fd(raw) };
-    let (storage, len) = sockaddr(addr);
+    let (storage, len) = sockaddr(&addr);
     // SAFETY: storage holds a valid sockaddr of `len` bytes for this family,
     // and sock is an open socket.
     let ret = unsafe {
@@ -142,54 +240,38 @@ fn connect_one(
             len,
         )
     };
-    if ret < 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(Attempt::Failed(e.to_string()));
-        }
-        let deadline = Instant::now() + timeout;
-        loop {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Attempt::TimedOut);
-            }
-            let mut fds = [
-                pollfd(sock.as_raw_fd(), libc::POLLOUT),
-                pollfd(stop_fd.as_raw_fd(), libc::POLLIN),
-            ];
-            poll(&mut fds, Some(deadline - now)).map_err(|e| Attempt::Failed(e.to_string()))?;
-            if fds[1].revents != 0 && is_stopped() {
-                return Err(Attempt::Aborted);
-            }
-            if fds[0].revents != 0 {
-                break;
-            }
-        }
-        let mut err: libc::c_int = 0;
-        let mut err_len = mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: err and err_len are valid for writes of the sizes given.
-        let ret = unsafe {
-            libc::getsockopt(
-                sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                (&mut err as *mut libc::c_int).cast(),
-                &mut err_len,
-            )
-        };
-        if ret < 0 {
-            return Err(os_err("getsockopt"));
-        }
-        if err != 0 {
-            return Err(Attempt::Failed(
-                io::Error::from_raw_os_error(err).to_string(),
-            ));
-        }
+    if ret == 0 {
+        return Ok(Started::Connected(sock));
     }
-    let stream = TcpStream::from(sock);
-    // Small frames every 20 ms: send each at once rather than coalescing.
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EINPROGRESS) {
+        Ok(Started::Pending(sock))
+    } else {
+        Err(e)
+    }
+}
+
+/// How a non-blocking connect ended, once the socket is writable.
+fn socket_error(sock: &OwnedFd) -> io::Result<()> {
+    let mut err: libc::c_int = 0;
+    let mut err_len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: err and err_len are valid for writes of the sizes given.
+    let ret = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut libc::c_int).cast(),
+            &mut err_len,
+        )
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else if err != 0 {
+        Err(io::Error::from_raw_os_error(err))
+    } else {
+        Ok(())
+    }
 }
 
 /// Caps the kernel's send buffer. Left to autotune it grows to megabytes:
@@ -209,4 +291,140 @@ pub(crate) fn cap_send_buffer(stream: &TcpStream, bytes: usize) {
             mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    struct NoStop(super::super::fd::EventFd);
+
+    fn no_stop() -> NoStop {
+        NoStop(super::super::fd::EventFd::new().unwrap())
+    }
+
+    /// Listeners on several loopback addresses sharing one port.
+    fn listeners(octets: &[u8]) -> (Vec<TcpListener>, u16) {
+        'again: loop {
+            let first = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+            let port = first.local_addr().unwrap().port();
+            drop(first);
+            let mut all = Vec::new();
+            for o in octets {
+                match TcpListener::bind(SocketAddr::from(([127, 0, 0, *o], port))) {
+                    Ok(l) => all.push(l),
+                    Err(_) => continue 'again,
+                }
+            }
+            for l in &all {
+                l.set_nonblocking(true).unwrap();
+            }
+            return (all, port);
+        }
+    }
+
+    fn call(name: &str, addrs: &[SocketAddr], timeout: Duration) -> (SocketAddr, Duration) {
+        let stop = no_stop();
+        let t0 = Instant::now();
+        let order = fleet::order(name, addrs.to_vec(), t0);
+        match connect_any(&order, (t0 + timeout, timeout), &stop.0, &|| false) {
+            Ok((_, addr)) => (addr, t0.elapsed()),
+            Err(ConnectError::Failed(e)) => panic!("{name}: {e}"),
+            Err(ConnectError::Aborted) => panic!("aborted"),
+        }
+    }
+
+    #[test]
+    fn calls_spread_evenly_over_every_address_of_a_name() {
+        let (ls, port) = listeners(&[2, 3, 4]);
+        let addrs: Vec<SocketAddr> = ls.iter().map(|l| l.local_addr().unwrap()).collect();
+        let name = format!("spread.test:{port}");
+        let mut reached = Vec::new();
+        for _ in 0..30 {
+            reached.push(call(&name, &addrs, Duration::from_secs(2)).0);
+        }
+        for (l, a) in ls.iter().zip(&addrs) {
+            assert_eq!(
+                reached.iter().filter(|r| *r == a).count(),
+                10,
+                "{reached:?}"
+            );
+            let accepted = std::iter::from_fn(|| l.accept().ok()).count();
+            assert_eq!(accepted, 10, "{a}");
+        }
+    }
+
+    /// One address refuses, one never answers (a full backlog), one works:
+    /// every call connects within its timeout, and once the dead ones have
+    /// failed, at once.
+    #[test]
+    fn dead_addresses_cost_a_call_little_and_the_next_calls_nothing() {
+        let (ls, port) = listeners(&[6, 7]);
+        let (hole, good) = (&ls[0], ls[1].local_addr().unwrap());
+        // SAFETY: the descriptor is open; listen(0) only shrinks its backlog.
+        unsafe { libc::listen(hole.as_raw_fd(), 0) };
+        let hole_addr = hole.local_addr().unwrap();
+        let _fill: Vec<TcpStream> = (0..8)
+            .filter_map(|_| TcpStream::connect_timeout(&hole_addr, Duration::from_millis(100)).ok())
+            .collect();
+        let refused = SocketAddr::from(([127, 0, 0, 5], port));
+        let addrs = [refused, hole_addr, good];
+        let name = format!("dead.test:{port}");
+        let timeout = Duration::from_secs(2);
+        let mut took = Vec::new();
+        for _ in 0..12 {
+            let (addr, t) = call(&name, &addrs, timeout);
+            assert_eq!(addr, good);
+            took.push(t);
+        }
+        // At worst the silent address's share of the timeout (2 s / 3).
+        assert!(took[0] < Duration::from_millis(800), "{took:?}");
+        // Then both dead addresses are tried last: no wait at all.
+        assert!(
+            took[2..].iter().all(|t| *t < Duration::from_millis(100)),
+            "{took:?}"
+        );
+        let views = fleet::addresses();
+        let failed = |a: SocketAddr| views.iter().find(|v| v.addr == a).unwrap().avoided_for;
+        assert!(failed(refused).is_some() && failed(hole_addr).is_some());
+    }
+
+    #[test]
+    fn every_address_failing_names_each_reason_within_the_timeout() {
+        let (ls, port) = listeners(&[9]);
+        let hole = &ls[0];
+        // SAFETY: as above.
+        unsafe { libc::listen(hole.as_raw_fd(), 0) };
+        let hole_addr = hole.local_addr().unwrap();
+        let _fill: Vec<TcpStream> = (0..8)
+            .filter_map(|_| TcpStream::connect_timeout(&hole_addr, Duration::from_millis(100)).ok())
+            .collect();
+        let refused = SocketAddr::from(([127, 0, 0, 8], port));
+        let stop = no_stop();
+        let t0 = Instant::now();
+        let timeout = Duration::from_millis(600);
+        let r = connect_any(
+            &[refused, hole_addr],
+            (t0 + timeout, timeout),
+            &stop.0,
+            &|| false,
+        );
+        let took = t0.elapsed();
+        let Err(ConnectError::Failed(why)) = r else {
+            panic!("connected to nothing?");
+        };
+        assert!(
+            why.contains(&format!("{refused}: Connection refused")),
+            "{why}"
+        );
+        assert!(
+            why.contains(&format!("{hole_addr}: timed out after 600 ms")),
+            "{why}"
+        );
+        assert!(
+            took >= Duration::from_millis(600) && took < Duration::from_millis(1000),
+            "{took:?}"
+        );
+    }
 }

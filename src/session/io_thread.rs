@@ -88,7 +88,10 @@ impl IoThread {
             )
         };
         let end = match stream {
-            Ok(stream) => self.stream(stream),
+            Ok((stream, addr)) => {
+                let _ = self.shared.peer.set(addr);
+                self.stream(stream)
+            }
             Err(ConnectError::Aborted) => return,
             Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
         };

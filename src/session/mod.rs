@@ -14,6 +14,8 @@
 //!   slows the server.
 //! - Between the two threads (`shared.rs`): the state both touch and the
 //!   wake-up protocol; `handle.rs` starts and stops a session.
+//! - Reaching the server (`connect.rs`, and `fleet.rs` for a name with
+//!   several addresses).
 //! - How a session ends (`end_reason.rs`), and what the CLI sees of the
 //!   live ones (`census.rs`, `stats.rs`).
 
@@ -23,6 +25,7 @@ mod connect;
 mod end_reason;
 mod events;
 mod fd;
+pub mod fleet;
 mod handle;
 mod io_thread;
 mod outbox;

@@ -30,7 +30,9 @@
 //! between); the channel thread, after taking an event, swaps the flag and
 //! wakes the I/O thread if it was set.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::fd::Waker;
@@ -46,6 +48,8 @@ pub(crate) struct Shared {
     pub stop: AtomicBool,
     /// The connection is up (set by the channel side when it sees it).
     pub connected: AtomicBool,
+    /// The address the I/O thread reached (of those the name resolved to).
+    pub peer: OnceLock<SocketAddr>,
     /// The I/O thread is waiting for room in the event queue.
     pub io_wants_room: AtomicBool,
     pub io_wake: Waker,
@@ -69,6 +73,7 @@ impl Shared {
         Ok(Shared {
             stop: AtomicBool::new(false),
             connected: AtomicBool::new(false),
+            peer: OnceLock::new(),
             io_wants_room: AtomicBool::new(false),
             io_wake: Waker::new()?,
             chan_wake: Waker::new()?,

@@ -98,6 +98,30 @@ pub fn installed(test: &str) -> Option<&'static Installed> {
     found.as_ref()
 }
 
+/// Debian's libnss-wrapper, which lets a test give Asterisk its own hosts
+/// file, if installed.
+pub fn nss_wrapper() -> Option<PathBuf> {
+    [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+    ]
+    .iter()
+    .map(|d| Path::new(d).join("libnss_wrapper.so"))
+    .find(|p| p.is_file())
+}
+
+/// Prints one SKIPPED line for `test`, which needs what `why` says.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {}::{test}: {why}",
+        env!("CARGO_CRATE_NAME")
+    );
+}
+
 /// The module under test: `AUDIOSOCKET_MODULE`, else built here in release mode.
 pub fn module_path() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
@@ -163,6 +187,9 @@ pub struct Options<'a> {
     pub extra_modules: &'a [&'a str],
     /// More configuration files: (name, text).
     pub files: &'a [(&'a str, &'a str)],
+    /// Host names the Asterisk process resolves (through nss_wrapper):
+    /// (address, name) lines, as in /etc/hosts.
+    pub hosts: &'a [(&'a str, &'a str)],
 }
 
 impl Default for Options<'_> {
@@ -174,6 +201,7 @@ impl Default for Options<'_> {
             builtin: false,
             extra_modules: &[],
             files: &[],
+            hosts: &[],
         }
     }
 }
@@ -271,6 +299,19 @@ impl Asterisk {
             }
             None => Command::new(&installed.bin),
         };
+        if !opts.hosts.is_empty() {
+            let lib = nss_wrapper().expect("nss_wrapper (check with nss_wrapper() first)");
+            let file = dir.join("hosts");
+            let lines: String = opts
+                .hosts
+                .iter()
+                .map(|(a, n)| format!("{a} {n}\n"))
+                .collect();
+            write(&file, &lines);
+            command
+                .env("LD_PRELOAD", lib)
+                .env("NSS_WRAPPER_HOSTS", &file);
+        }
         let child = command
             .args(["-f", "-C"])
             .arg(&conf)

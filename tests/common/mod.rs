@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod ami;
+pub mod ari;
 pub mod asterisk;
 pub mod server;
 
