@@ -68,6 +68,8 @@ fn external_media_streams_at_the_requested_rate_with_the_uuid_in_its_name() {
 
         let tone = ari.ok("POST", "channels?endpoint=Local/1@tone&app=bot");
         let tone_id = string_field(&tone, "id").expect("a channel id");
+        ari.wait_stasis_start(&media_id, 5 * S);
+        ari.wait_stasis_start(&tone_id, 5 * S);
         let bridge = ari.ok("POST", "bridges?type=mixing");
         let bridge_id = string_field(&bridge, "id").expect("a bridge id");
         ari.ok(

@@ -115,6 +115,21 @@ impl Ari {
         (status, body)
     }
 
+    /// Waits until the channel `id` has entered the application.
+    pub fn wait_stasis_start(&self, id: &str, timeout: Duration) {
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < timeout {
+            let started = self.events.lock().unwrap().iter().any(|e| {
+                string_field(e, "type").as_deref() == Some("StasisStart") && e.contains(id)
+            });
+            if started {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("channel {id} did not enter the application");
+    }
+
     /// A request that must succeed; its body.
     pub fn ok(&self, method: &str, path: &str) -> String {
         let (status, body) = self.request(method, path);
