@@ -17,6 +17,7 @@ const FUNCTIONS: &[&str] = &[
     "ast_unregister_application",
     "pbx_findapp",
     "pbx_builtin_setvar_helper",
+    "pbx_builtin_getvar_helper",
     "ast_channel_register",
     "ast_channel_unregister",
     "ast_get_channel_tech",
@@ -74,6 +75,7 @@ const TYPES: &[&str] = &[
     "ast_cli_entry",
     "ast_cli_args",
     "ast_cli_command",
+    "ast_custom_function",
     "ast_variable",
 ];
 

@@ -69,6 +69,15 @@ void ars_cli(int fd, const char *msg);
 enum { ARS_CONFIG_LOADED = 0, ARS_CONFIG_MISSING = 1, ARS_CONFIG_UNCHANGED = 2, ARS_CONFIG_INVALID = 3 };
 struct ast_config *ars_config_load(const char *file, int only_if_changed, int *status);
 
+/* A dialplan function with static documentation (Asterisk looks for XML
+ * documentation otherwise), allocated here because its documentation lives
+ * in string fields; registered for `mod`. NULL on failure. */
+struct ast_custom_function *ars_function_register(const char *name, const char *synopsis,
+	const char *syntax, const char *desc, ast_acf_read_fn_t read, ast_acf_write_fn_t write,
+	struct ast_module *mod);
+/* Unregisters and frees what ars_function_register made. */
+void ars_function_unregister(struct ast_custom_function *acf);
+
 /* ast_module_ref() / ast_module_unref(). */
 void ars_module_ref(struct ast_module *mod);
 void ars_module_unref(struct ast_module *mod);

@@ -110,3 +110,53 @@ fn external_media_streams_at_the_requested_rate_with_the_uuid_in_its_name() {
     }
     assert!(ast.wait_no_channels(10 * S));
 }
+
+/// ARI's own users flush a bot's queued audio through the channel-variable
+/// call, on an externalMedia channel asked for with the barge-in option.
+#[test]
+fn external_media_with_barge_in_is_flushed_through_a_channel_variable() {
+    let Some((ast, ari)) = start("ari_barge_in") else {
+        return;
+    };
+    let srv = TestServer::new();
+    let media = ari.ok(
+        "POST",
+        &format!(
+            "channels/externalMedia?app=bot&external_host=127.0.0.1:{}&format=slin16\
+             &encapsulation=audiosocket&transport=tcp&data={UUID}/b",
+            srv.port
+        ),
+    );
+    let media_id = string_field(&media, "id").expect("a channel id");
+    let mut conn = srv.accept(5 * S).expect("the channel connects");
+    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
+    let tone = ari.ok("POST", "channels?endpoint=Local/1@tone&app=bot");
+    let tone_id = string_field(&tone, "id").expect("a channel id");
+    ari.wait_stasis_start(&media_id, 5 * S);
+    ari.wait_stasis_start(&tone_id, 5 * S);
+    let bridge = ari.ok("POST", "bridges?type=mixing");
+    let bridge_id = string_field(&bridge, "id").expect("a bridge id");
+    ari.ok(
+        "POST",
+        &format!("bridges/{bridge_id}/addChannel?channel={media_id},{tone_id}"),
+    );
+    // A second and a half of 16 kHz audio from the bot, queued at once.
+    conn.send_audio(0x12, &common::ramp(24000), 640);
+    std::thread::sleep(Duration::from_millis(200));
+    let var = |item: &str| format!("channels/{media_id}/variable?variable=AUDIOSOCKET%28{item}%29");
+    let buffered = |ari: &Ari| -> u64 {
+        let body = ari.ok("GET", &var("buffered_ms"));
+        string_field(&body, "value").unwrap().parse().unwrap()
+    };
+    assert!(buffered(&ari) >= 800, "queued before the flush");
+    let (status, body) = ari.request("POST", &format!("{}&value=1", var("flush")));
+    assert_eq!(status, 204, "{body}");
+    assert!(buffered(&ari) <= 40, "nothing queued after the flush");
+    let body = ari.ok("GET", &var("status"));
+    assert_eq!(string_field(&body, "value").as_deref(), Some("CONNECTED"));
+    ari.ok("DELETE", &format!("channels/{tone_id}"));
+    ari.ok("DELETE", &format!("channels/{media_id}"));
+    ari.ok("DELETE", &format!("bridges/{bridge_id}"));
+    assert!(conn.wait_closed(5 * S));
+    assert!(ast.wait_no_channels(10 * S));
+}

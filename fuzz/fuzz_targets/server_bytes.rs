@@ -1,23 +1,27 @@
 //! Arbitrary bytes from a server, cut into arbitrary reads, through the
-//! decoder and the session's interpretation of them: nothing may panic,
-//! memory stays bounded, and every audio frame holds whole samples.
+//! decoder and the session's interpretation of them, with the barge-in
+//! extension off or on: nothing may panic, memory stays bounded, every
+//! audio frame holds whole samples, and a flush leaves no audio or mark
+//! read before it.
 #![no_main]
 
 use std::collections::VecDeque;
 
 use chan_audiosocket_rs::protocol::{Rate, HEADER_LEN, MAX_PAYLOAD};
-use chan_audiosocket_rs::session::{Event, ServerInput};
+use chan_audiosocket_rs::session::{Queued, ServerInput};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
         return;
     }
-    // The first byte picks the call's rate and the read size.
+    // The first byte picks the call's rate and whether barge-in is on; the
+    // second the read size.
     let rate = Rate::ALL[data[0] as usize % Rate::ALL.len()];
+    let barge_in = data[0] & 0x80 != 0;
     let chunk = 1 + (data[1] as usize % 64) * 37;
     let mut rest = &data[2..];
-    let mut input = ServerInput::new(rate);
+    let mut input = ServerInput::new(rate, barge_in);
     let mut events = VecDeque::new();
     let mut bad = 0usize;
     let mut ended = None;
@@ -30,31 +34,54 @@ fuzz_target!(|data: &[u8]| {
         rest = &rest[n..];
         ended = input.process(&mut events, &mut |_, _, _| bad += 1);
         assert!(input.buffered() < HEADER_LEN + MAX_PAYLOAD);
+        flushed_in_order(&events);
         if ended.is_none() && events.len() % 3 == 0 {
             input.pause(&mut events);
         }
-        // The channel thread takes what it is given.
+        if ended.is_none() && data[1] & 0x80 != 0 && events.len() % 5 == 0 {
+            // A flush from Asterisk's side, between two reads.
+            input.discard_audio(&mut events);
+            assert!(!events
+                .iter()
+                .any(|e| matches!(e, Queued::Audio(_) | Queued::Mark(_))));
+        }
+        // The I/O thread hands on what it is given.
         while events.len() > 64 {
-            check(events.pop_front().unwrap(), rate);
+            check(events.pop_front().unwrap(), rate, barge_in);
         }
     }
     if ended.is_none() {
         ended = Some(input.closed(&mut events));
     }
     for ev in events {
-        check(ev, rate);
+        check(ev, rate, barge_in);
     }
     assert!(ended.is_some());
 });
 
-fn check(ev: Event, rate: Rate) {
+/// No audio or mark stands before a flush in what waits to be queued.
+fn flushed_in_order(events: &VecDeque<Queued>) {
+    if let Some(last_flush) = events.iter().rposition(|e| matches!(e, Queued::Flush)) {
+        assert!(!events
+            .iter()
+            .take(last_flush)
+            .any(|e| matches!(e, Queued::Audio(_) | Queued::Mark(_))));
+    }
+}
+
+fn check(ev: Queued, rate: Rate, barge_in: bool) {
     match ev {
-        Event::Audio(f) => {
+        Queued::Audio(f) => {
             assert!(!f.pcm.is_empty());
             assert_eq!(f.pcm.len() % 2, 0, "whole samples only");
             assert!(f.pcm.len() <= rate.frame_bytes());
         }
-        Event::Dtmf(d) => assert!(b"0123456789*#ABCD".contains(&d)),
-        Event::Connected | Event::Ended(_) => panic!("the input never makes these"),
+        Queued::Dtmf(d) => assert!(b"0123456789*#ABCD".contains(&d)),
+        Queued::Mark(m) => {
+            assert!(barge_in && !m.from_dialplan);
+            assert!(m.id.len() <= MAX_PAYLOAD);
+        }
+        Queued::ReportDrained | Queued::Flush => assert!(barge_in),
+        Queued::Connected | Queued::Ended(_) => panic!("the input never makes these"),
     }
 }

@@ -73,6 +73,16 @@ impl<'a> Channel<'a> {
         unsafe { sys::pbx_builtin_setvar_helper(self.as_ptr(), name.as_ptr(), value.as_ptr()) };
     }
 
+    /// A channel variable's value (empty when unset).
+    pub fn get_var(self, name: &str) -> String {
+        let name = cstring(name);
+        // SAFETY: live channel and a valid C string; the result is copied at
+        // once (Asterisk returns a pointer into the channel's variables).
+        let _locked = self.lock();
+        // SAFETY: as above, under the channel's lock.
+        from_c(unsafe { sys::pbx_builtin_getvar_helper(self.as_ptr(), name.as_ptr()) })
+    }
+
     fn set_read_format(self, format: *mut sys::ast_format) -> bool {
         // SAFETY: live channel; format is a live format we hold or from the cache.
         !format.is_null() && unsafe { sys::ast_set_read_format(self.as_ptr(), format) } == 0

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod format;
 pub mod frame;
+pub mod function;
 pub mod guard;
 pub mod logger;
 pub mod manager;

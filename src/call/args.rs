@@ -18,6 +18,9 @@ pub struct CallOptions {
     pub connect_timeout: Option<Duration>,
     /// `i(seconds)`: end the call after this long with no audio either way.
     pub inactivity_timeout: Option<Duration>,
+    /// `b`: the barge-in extension (flush, marks, drained reports on the
+    /// socket, and a tight bound on what the server can write ahead).
+    pub barge_in: bool,
 }
 
 /// A format a channel request asked for (ARI's `format`, a caller's codecs).
@@ -68,14 +71,22 @@ impl CallArgs {
             .unwrap_or(Rate::Hz8000)
     }
 
-    /// The session's configuration: the options given, else `defaults`.
-    pub fn session_config(&self, label: &str, defaults: &Settings) -> SessionConfig {
+    /// The session's configuration for the channel named `label` whose
+    /// unique id is `channel_id`: the options given, else `defaults`.
+    pub fn session_config(
+        &self,
+        label: &str,
+        channel_id: &str,
+        defaults: &Settings,
+    ) -> SessionConfig {
         let mut c = SessionConfig::new(
             *self.uuid.as_bytes(),
             self.server.clone(),
             self.rate(defaults),
             label,
         );
+        c.channel_id = channel_id.to_string();
+        c.barge_in = self.options.barge_in || defaults.barge_in;
         c.connect_timeout = self
             .options
             .connect_timeout
@@ -146,6 +157,8 @@ pub fn parse_options(s: &str) -> Result<CallOptions, String> {
             }
             't' => opts.connect_timeout = Some(parse_seconds('t', &need(value)?, 300.0)?),
             'i' => opts.inactivity_timeout = Some(parse_seconds('i', &need(value)?, 86400.0)?),
+            'b' if value.is_none() => opts.barge_in = true,
+            'b' => return Err("option b takes no value".into()),
             other => return Err(format!("unknown option '{other}'")),
         }
     }
@@ -205,7 +218,9 @@ mod tests {
         assert_eq!(a.rate(&Settings::default()), Rate::Hz16000);
         assert_eq!(a.options.connect_timeout, Some(Duration::from_millis(500)));
         assert_eq!(a.options.inactivity_timeout, Some(Duration::from_secs(30)));
-        let c = a.session_config("chan", &Settings::default());
+        let c = a.session_config("chan", "1.1", &Settings::default());
+        assert_eq!(c.channel_id, "1.1");
+        assert!(!c.barge_in);
         assert_eq!(c.connect_timeout, Duration::from_millis(500));
         assert_eq!(c.uuid, *a.uuid.as_bytes());
     }
@@ -240,10 +255,11 @@ mod tests {
             uplink_buffer: Duration::from_millis(300),
             inactivity_timeout: Some(Duration::from_secs(60)),
             default_rate: Some(Rate::Hz16000),
+            barge_in: false,
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
         assert_eq!(plain.rate(&defaults), Rate::Hz16000);
-        let c = plain.session_config("x", &defaults);
+        let c = plain.session_config("x", "", &defaults);
         assert_eq!(c.connect_timeout, Duration::from_secs(7));
         assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(60)));
         assert_eq!(
@@ -251,7 +267,7 @@ mod tests {
             (defaults.playout_buffer, defaults.uplink_buffer)
         );
         let given = parse_app_args(&format!("{U},h:1,c(slin48)t(1)i(5)")).unwrap();
-        let c = given.session_config("x", &defaults);
+        let c = given.session_config("x", "", &defaults);
         assert_eq!(c.rate, Rate::Hz48000);
         assert_eq!(c.connect_timeout, Duration::from_secs(1));
         assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(5)));
@@ -312,6 +328,24 @@ mod tests {
                 settings.default_rate
             );
         }
+    }
+
+    #[test]
+    fn barge_in_comes_from_the_option_or_the_settings() {
+        let on = Settings {
+            barge_in: true,
+            ..Settings::default()
+        };
+        let plain = parse_app_args(&format!("{U},h:1")).unwrap();
+        assert!(!plain.session_config("x", "", &Settings::default()).barge_in);
+        assert!(plain.session_config("x", "", &on).barge_in);
+        let given = parse_app_args(&format!("{U},h:1,bc(slin16)")).unwrap();
+        assert!(given.options.barge_in);
+        assert!(given.session_config("x", "", &Settings::default()).barge_in);
+        let driver = parse_dial_string(&format!("h:1/{U}/b")).unwrap();
+        assert!(driver.options.barge_in);
+        let e = parse_app_args(&format!("{U},h:1,b(1)")).unwrap_err();
+        assert!(e.contains("option b takes no value"), "{e}");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Settings {
     pub inactivity_timeout: Option<Duration>,
     /// `default_codec`, when the file sets it.
     pub default_rate: Option<Rate>,
+    /// `barge_in`: the extension on for every call, as if option `b`.
+    pub barge_in: bool,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             uplink_buffer: SessionConfig::DEFAULT_UPLINK_BUFFER,
             inactivity_timeout: None,
             default_rate: None,
+            barge_in: false,
         }
     }
 }
@@ -54,6 +57,15 @@ fn number(v: &str, min: f64, max: f64, unit: &str) -> Result<f64, String> {
         return Err(format!("{v} is outside {min} to {max} {unit}"));
     }
     Ok(n)
+}
+
+/// Asterisk's booleans (ast_true and ast_false).
+fn yes_no(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "yes" | "true" | "y" | "t" | "1" | "on" => Ok(true),
+        "no" | "false" | "n" | "f" | "0" | "off" => Ok(false),
+        _ => Err(format!("'{v}' is neither yes nor no")),
+    }
 }
 
 impl Settings {
@@ -72,6 +84,7 @@ impl Settings {
                 .ok_or_else(|| {
                     format!("'{value}' is not a signed linear codec (slin ... slin192)")
                 }),
+            "barge_in" => yes_no(value).map(|v| self.barge_in = v),
             _ => Err(format!("unknown setting '{name}'")),
         }
     }
@@ -145,9 +158,11 @@ mod tests {
                 ("uplink_buffer", "250"),
                 ("inactivity_timeout", "30"),
                 ("default_codec", "slin16"),
+                ("barge_in", "yes"),
             ],
         )])
         .unwrap();
+        assert!(s.barge_in);
         assert_eq!(s.connect_timeout, Duration::from_millis(500));
         assert_eq!(s.playout_buffer, Duration::from_millis(500));
         assert_eq!(s.uplink_buffer, Duration::from_millis(250));
@@ -177,6 +192,7 @@ mod tests {
                     ("playout_buffer", "5"),
                     ("colour", "blue"),
                     ("default_codec", "ulaw"),
+                    ("barge_in", "maybe"),
                 ],
             ),
             section("other", &[("x", "1")]),
@@ -187,6 +203,7 @@ mod tests {
             "line 3: playout_buffer: 5 is outside 100 to 60000 ms",
             "line 4: colour: unknown setting 'colour'",
             "line 5: default_codec: 'ulaw' is not a signed linear codec",
+            "line 6: barge_in: 'maybe' is neither yes nor no",
             "line 2: unknown section [other] (only [general])",
         ];
         assert_eq!(e.len(), want.len(), "{e:#?}");

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::call_end::{self, set_status};
-use super::{manager_events, settings_file, DIGIT_MS};
+use super::manager_events::{self, Started};
+use super::{settings_file, DIGIT_MS};
 use crate::asterisk::application::Application;
 use crate::asterisk::channel::{Channel, Woken};
 use crate::asterisk::format::Format;
@@ -32,30 +33,39 @@ hangs up. Answer the channel first if it is not up.
 Arguments:
   uuid       Identifies the stream to the server: any standard UUID form.
   host:port  The server: a host name, an IPv4 address or [IPv6 address],
-             then the port. Every address a name resolves to is tried.
-  options    Letters, each with a value in parentheses:
+             then the port. Calls to a name take its addresses in turns;
+             one that just failed is tried last for 15 s.
+  options    Letters, some with a value in parentheses:
     c(codec)    Signed linear rate for both directions: slin (8 kHz, the
                 default), slin12, slin16, slin24, slin32, slin44, slin48,
                 slin96 or slin192. The channel's formats are restored after.
     t(seconds)  Connect timeout, fractions allowed (default 2).
     i(seconds)  End the call when neither side sent anything for this long
                 (default: no inactivity timeout).
+    b           Barge-in: the server may flush the audio not yet played
+                (0x20), place marks (0x21) and ask when nothing is left to
+                play (0x22); the module bounds what the server can write
+                ahead. See AUDIOSOCKET() for the same controls from Asterisk.
 
 Channel variables set on return:
   AUDIOSOCKET_STATUS      How the session ended:
-    SERVER_HANGUP      The server sent a hangup or closed the connection.
+    SERVER_HANGUP      The server sent a hangup or closed the connection
+                       (also with a reset).
     CHANNEL_HANGUP     The channel hung up.
+    REDIRECTED         The channel was redirected elsewhere in the dialplan
+                       (AMI Redirect, 'channel redirect').
     CONNECT_FAILED     No connection within the connect timeout.
     SERVER_ERROR       The server sent an error message.
     PROTOCOL_ERROR     The server broke the framing.
-    NETWORK_ERROR      Reading or writing the connection failed.
+    NETWORK_ERROR      The connection failed (timed out, unreachable).
     TIMEOUT            The i() inactivity timeout expired.
     INVALID_ARGUMENTS  The arguments above were wrong (nothing connected).
     INTERNAL_ERROR     The module failed; see the log.
   AUDIOSOCKET_ERROR_CODE  The code in the server's error message, as hex.
 
 Returns 0, and the dialplan continues, unless the channel hung up or the
-arguments were invalid (then -1).";
+arguments were invalid (then -1). After a redirect the dialplan goes on
+where the redirect pointed.";
 
     fn exec(chan: Channel<'_>, data: &str) -> i32 {
         run(chan, data)
@@ -85,13 +95,11 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
             end
         }
         Some(formats) => {
-            let end = match Session::start(
-                args.session_config(&name, &defaults),
-                Arc::new(AsteriskLog),
-            ) {
+            let config = args.session_config(&name, &chan.uniqueid(), &defaults);
+            let end = match Session::start(config, Arc::new(AsteriskLog)) {
                 Ok(mut session) => {
                     let started = manager_events::started(chan, &args, session.rate());
-                    let end = drive(chan, &mut session, format, &args);
+                    let end = drive(chan, &mut session, format, &args, &started);
                     call_end::tell(chan, &args.server, &end, Some((&started, session.stats())));
                     end
                 }
@@ -162,9 +170,15 @@ fn channel_left(chan: Channel<'_>) -> EndReason {
 
 /// The channel thread's loop: waits on the channel and the session's
 /// descriptors, never on the network.
-fn drive(chan: Channel<'_>, session: &mut Session, format: Format, args: &CallArgs) -> EndReason {
+fn drive(
+    chan: Channel<'_>,
+    session: &mut Session,
+    format: Format,
+    args: &CallArgs,
+    started: &Started,
+) -> EndReason {
     let mut digit = ServerDigit::default();
-    let end = play(chan, session, format, args, &mut digit);
+    let end = play(chan, session, format, args, started, &mut digit);
     digit.end(chan);
     end
 }
@@ -174,6 +188,7 @@ fn play(
     session: &mut Session,
     format: Format,
     args: &CallArgs,
+    started: &Started,
     digit: &mut ServerDigit,
 ) -> EndReason {
     let name = chan.name();
@@ -228,6 +243,8 @@ fn play(
                     chan.write(out.voice(format, &f.pcm));
                 }
                 Event::Dtmf(d) => digit.begin(chan, d, Instant::now()),
+                Event::MarkPlayed(m) => manager_events::mark_played(started, &m),
+                Event::Drained => manager_events::drained(started),
                 Event::Ended(end) => return end,
             }
         }

@@ -117,7 +117,9 @@ impl Technology for AudioSocketTech {
 
     fn call(chan: Channel<'_>, pvt: &mut Pvt) -> Result<(), String> {
         let name = chan.name();
-        let mut config = pvt.args.session_config(&name, &pvt.defaults);
+        let mut config = pvt
+            .args
+            .session_config(&name, &chan.uniqueid(), &pvt.defaults);
         config.rate = pvt.rate;
         let session = Session::start(config, Arc::new(AsteriskLog))
             .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
@@ -155,6 +157,18 @@ impl Technology for AudioSocketTech {
             }
             Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),
             Some(Event::Dtmf(d)) => ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT_MS)),
+            Some(Event::MarkPlayed(m)) => {
+                if let Some(started) = &pvt.started {
+                    manager_events::mark_played(started, &m);
+                }
+                ReadResult::Nothing
+            }
+            Some(Event::Drained) => {
+                if let Some(started) = &pvt.started {
+                    manager_events::drained(started);
+                }
+                ReadResult::Nothing
+            }
             Some(Event::Ended(end)) => ReadResult::Hangup(pvt.tell_end(chan, &end)),
         }
     }

@@ -1,5 +1,7 @@
 //! AMI events as sessions start and end, so call-centre tooling can follow
-//! AudioSocket sessions: `AudioSocketSessionStart` and `AudioSocketSessionEnd`.
+//! AudioSocket sessions: `AudioSocketSessionStart` and `AudioSocketSessionEnd`;
+//! and as marks are played and the queue runs dry: `AudioSocketMark` and
+//! `AudioSocketQueueDrained`.
 
 use std::time::Instant;
 
@@ -8,7 +10,7 @@ use crate::asterisk::manager::event;
 use crate::call::args::CallArgs;
 use crate::call::outcome::Outcome;
 use crate::protocol::Rate;
-use crate::session::StatsSnapshot;
+use crate::session::{Mark, StatsSnapshot};
 
 /// What the end event needs to remember from the start.
 pub struct Started {
@@ -29,6 +31,35 @@ pub fn started(chan: Channel<'_>, args: &CallArgs, rate: Rate) -> Started {
         at: Instant::now(),
         fields,
     }
+}
+
+/// The session's first fields (Channel, Uniqueid, UUID), which every
+/// event of the session carries.
+fn ids(started: &Started) -> Vec<(&'static str, String)> {
+    started.fields[..3].to_vec()
+}
+
+/// The audio before `mark` has been played.
+pub fn mark_played(started: &Started, mark: &Mark) {
+    let mut fields = ids(started);
+    fields.extend([
+        ("Mark", mark.id_text()),
+        (
+            "Source",
+            if mark.from_dialplan {
+                "dialplan"
+            } else {
+                "server"
+            }
+            .to_string(),
+        ),
+    ]);
+    event("AudioSocketMark", &fields);
+}
+
+/// Nothing is left to play, as `AUDIOSOCKET(report_drained)` asked.
+pub fn drained(started: &Started) {
+    event("AudioSocketQueueDrained", &ids(started));
 }
 
 pub fn ended(started: &Started, outcome: &Outcome, stats: StatsSnapshot) {

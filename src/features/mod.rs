@@ -7,6 +7,7 @@ mod application;
 mod call_end;
 mod channel_driver;
 mod cli_commands;
+mod dialplan_function;
 mod manager_events;
 mod module;
 mod settings_file;

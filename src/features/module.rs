@@ -3,9 +3,11 @@
 use super::application::AudioSocketApp;
 use super::channel_driver::AudioSocketTech;
 use super::cli_commands::{ShowSession, ShowSessions, ShowStats};
+use super::dialplan_function::AudioSocketFunction;
 use super::settings_file;
 use crate::asterisk::application::{self, Application};
 use crate::asterisk::cli as ast_cli;
+use crate::asterisk::function;
 use crate::asterisk::logger::{ast_log, Level};
 use crate::asterisk::module::asterisk_module;
 use crate::asterisk::tech::{self, Technology};
@@ -65,6 +67,13 @@ fn load() -> bool {
             "chan_audiosocket_rs: cannot register the audiosocket CLI commands"
         );
     }
+    if !function::register::<AudioSocketFunction>() {
+        // The calls still work; only Asterisk's side of barge-in is missing.
+        ast_log!(
+            Level::Warning,
+            "chan_audiosocket_rs: cannot register the AUDIOSOCKET() dialplan function"
+        );
+    }
     true
 }
 
@@ -83,6 +92,7 @@ fn unload() -> bool {
         return false;
     }
     ast_cli::unregister();
+    function::unregister();
     application::unregister::<AudioSocketApp>();
     tech::unregister();
     // Every I/O thread has finished its work; join them so none is still

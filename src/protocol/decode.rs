@@ -1,4 +1,7 @@
-use super::{Rate, HEADER_LEN, KIND_DTMF, KIND_ERROR, KIND_HANGUP, KIND_UUID, MAX_PAYLOAD};
+use super::{
+    Rate, HEADER_LEN, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH, KIND_HANGUP, KIND_MARK,
+    KIND_UUID, MAX_PAYLOAD,
+};
 
 /// One decoded message; payloads borrow the decoder's buffer.
 #[derive(Debug, PartialEq, Eq)]
@@ -9,6 +12,12 @@ pub enum Message<'a> {
     Audio(Rate, &'a [u8]),
     /// `0xff`: the payload is the optional application-specific code.
     Error(&'a [u8]),
+    /// `0x20` (barge-in extension): discard what is not yet played.
+    Flush(&'a [u8]),
+    /// `0x21` (barge-in extension): a mark and its id.
+    Mark(&'a [u8]),
+    /// `0x22` (barge-in extension): say when the queue runs dry.
+    Drained(&'a [u8]),
     /// A kind the protocol does not define; the payload was consumed.
     Unknown(u8, &'a [u8]),
 }
@@ -111,6 +120,9 @@ impl Decoder {
             KIND_UUID => Message::Uuid(payload),
             KIND_DTMF => Message::Dtmf(payload),
             KIND_ERROR => Message::Error(payload),
+            KIND_FLUSH => Message::Flush(payload),
+            KIND_MARK => Message::Mark(payload),
+            KIND_DRAINED => Message::Drained(payload),
             k => match Rate::from_kind(k) {
                 Some(rate) => Message::Audio(rate, payload),
                 None => Message::Unknown(k, payload),
@@ -122,7 +134,9 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{encode_audio, encode_dtmf, encode_hangup, encode_uuid};
+    use crate::protocol::{
+        encode_audio, encode_drained, encode_dtmf, encode_hangup, encode_mark, encode_uuid,
+    };
 
     fn owned(m: Message<'_>) -> (u8, Vec<u8>) {
         match m {
@@ -131,6 +145,9 @@ mod tests {
             Message::Dtmf(p) => (3, p.to_vec()),
             Message::Audio(r, p) => (r.kind(), p.to_vec()),
             Message::Error(p) => (0xff, p.to_vec()),
+            Message::Flush(p) => (0x20, p.to_vec()),
+            Message::Mark(p) => (0x21, p.to_vec()),
+            Message::Drained(p) => (0x22, p.to_vec()),
             Message::Unknown(k, p) => (k, p.to_vec()),
         }
     }
@@ -160,6 +177,9 @@ mod tests {
         wire.extend_from_slice(&[0x42, 0x00, 0x02, 0xaa, 0xbb]);
         wire.extend_from_slice(&[0xff, 0x00, 0x01, 0x02]);
         wire.extend_from_slice(&[0xff, 0x00, 0x00]);
+        wire.extend_from_slice(&[0x20, 0x00, 0x00]);
+        encode_mark(&mut wire, b"intro");
+        encode_drained(&mut wire);
         encode_hangup(&mut wire);
         let expected = vec![
             (1, vec![9; 16]),
@@ -168,6 +188,9 @@ mod tests {
             (0x42, vec![0xaa, 0xbb]),
             (0xff, vec![2]),
             (0xff, vec![]),
+            (0x20, vec![]),
+            (0x21, b"intro".to_vec()),
+            (0x22, vec![]),
             (0, vec![]),
         ];
         for chunk in [1, 2, 3, 7, 100, 4096, 1 << 20] {

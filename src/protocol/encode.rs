@@ -1,4 +1,6 @@
-use super::{Rate, HEADER_LEN, KIND_DTMF, KIND_HANGUP, KIND_UUID, MAX_PAYLOAD};
+use super::{
+    Rate, HEADER_LEN, KIND_DRAINED, KIND_DTMF, KIND_HANGUP, KIND_MARK, KIND_UUID, MAX_PAYLOAD,
+};
 
 fn push_header(out: &mut Vec<u8>, kind: u8, len: usize) {
     debug_assert!(len <= MAX_PAYLOAD);
@@ -19,6 +21,19 @@ pub fn encode_dtmf(out: &mut Vec<u8>, digit: u8) {
 
 pub fn encode_hangup(out: &mut Vec<u8>) {
     push_header(out, KIND_HANGUP, 0);
+}
+
+/// A mark's id, back to the server once the audio before it was played
+/// (barge-in extension). An id is at most a payload long.
+pub fn encode_mark(out: &mut Vec<u8>, id: &[u8]) {
+    let id = &id[..id.len().min(MAX_PAYLOAD)];
+    push_header(out, KIND_MARK, id.len());
+    out.extend_from_slice(id);
+}
+
+/// Nothing is left to play (barge-in extension).
+pub fn encode_drained(out: &mut Vec<u8>) {
+    push_header(out, KIND_DRAINED, 0);
 }
 
 /// Appends `pcm` (little-endian samples) as audio messages of `rate`'s kind,
@@ -52,6 +67,11 @@ mod tests {
         encode_dtmf(&mut out, b'#');
         encode_hangup(&mut out);
         assert_eq!(out, [0x03, 0x00, 0x01, b'#', 0x00, 0x00, 0x00]);
+
+        let mut out = Vec::new();
+        encode_mark(&mut out, b"q7");
+        encode_drained(&mut out);
+        assert_eq!(out, [0x21, 0x00, 0x02, b'q', b'7', 0x22, 0x00, 0x00]);
     }
 
     #[test]

@@ -5,6 +5,19 @@ pub const KIND_UUID: u8 = 0x01;
 pub const KIND_DTMF: u8 = 0x03;
 pub const KIND_ERROR: u8 = 0xff;
 
+// The barge-in extension: only on a call that turns it on (option `b`).
+// Asterisk's own modules use 0x00, 0x01, 0x03, 0x10-0x18 and 0xff; known
+// third-party ones 0x02 (silence) and 0x11 (a heartbeat): none uses these.
+
+/// Server to module: discard all audio not yet played.
+pub const KIND_FLUSH: u8 = 0x20;
+/// Server to module: a mark with an id; module to server: that mark's
+/// audio has been played.
+pub const KIND_MARK: u8 = 0x21;
+/// Server to module: say when nothing is left to play; module to server:
+/// nothing is left to play.
+pub const KIND_DRAINED: u8 = 0x22;
+
 /// Whether `b` is a DTMF digit the protocol allows: `0-9`, `*`, `#`, `A-D`.
 pub fn is_dtmf_digit(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'*' | b'#' | b'A'..=b'D')

@@ -9,8 +9,13 @@ mod encode;
 mod kind;
 
 pub use decode::{Decoder, Message};
-pub use encode::{encode_audio, encode_dtmf, encode_hangup, encode_uuid};
-pub use kind::{is_dtmf_digit, Rate, KIND_DTMF, KIND_ERROR, KIND_HANGUP, KIND_UUID};
+pub use encode::{
+    encode_audio, encode_drained, encode_dtmf, encode_hangup, encode_mark, encode_uuid,
+};
+pub use kind::{
+    is_dtmf_digit, Rate, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH, KIND_HANGUP, KIND_MARK,
+    KIND_UUID,
+};
 
 /// Bytes in a message header: kind and payload length.
 pub const HEADER_LEN: usize = 3;

@@ -29,6 +29,11 @@ impl Assembler {
         }
     }
 
+    /// Forgets what is buffered (a flush), an odd byte included.
+    pub fn clear(&mut self) {
+        self.current.clear();
+    }
+
     /// Hands over what is buffered as a short frame (whole samples only), so
     /// the tail of a burst plays without waiting for more audio.
     pub fn flush(&mut self) -> Option<Vec<u8>> {

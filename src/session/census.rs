@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::playout::queued_audio;
+use super::remote::Remote;
 use super::server_addr::ServerAddr;
 use super::shared::Shared;
 use super::stats::StatsSnapshot;
@@ -30,6 +31,8 @@ pub struct SessionView {
 
 pub(crate) struct Entry {
     pub channel: String,
+    /// The channel's unique id.
+    pub channel_id: String,
     pub uuid: String,
     pub server: ServerAddr,
     pub rate: Rate,
@@ -98,8 +101,19 @@ fn view(e: &Entry, now: Instant) -> SessionView {
             .connected
             .load(std::sync::atomic::Ordering::Acquire),
         stats: e.shared.stats.snapshot(),
-        buffered: queued_audio(e.rate, e.shared.queued_frames.load(Relaxed)),
+        buffered: queued_audio(e.rate, e.shared.queued_frames()),
     }
+}
+
+/// The live session of the channel whose unique id is `channel_id`.
+pub fn remote(channel_id: &str) -> Option<Remote> {
+    if channel_id.is_empty() {
+        return None;
+    }
+    lock(&LIVE)
+        .iter()
+        .find(|(_, e)| e.channel_id == channel_id)
+        .map(|(_, e)| Remote::new(e.shared.clone(), e.rate, e.uuid.clone(), e.server.clone()))
 }
 
 /// The live sessions, oldest first.

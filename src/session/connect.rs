@@ -16,6 +16,30 @@ use super::fd::{poll, pollfd};
 use super::fleet;
 use super::server_addr::ServerAddr;
 
+/// Set on the socket before connecting, on a barge-in call, to bound what
+/// a server can write ahead of the caller's ear. Without them a server
+/// that writes as fast as TCP takes gets minutes of audio accepted: Linux
+/// grows the receive buffer to megabytes, and sizes the server's own send
+/// buffer from the segment size we announce (on loopback, 64 KiB segments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// Our receive buffer: a quarter second of audio (at least 4 KiB), so
+    /// that a server up to 250 ms away can still stream at real time.
+    pub receive_buffer: usize,
+    /// The segment size we announce: Linux sizes a sender's initial send
+    /// buffer at twenty segments, so 536 bytes keep it near 46 KB.
+    pub segment: usize,
+}
+
+impl Limits {
+    pub fn for_rate(rate: crate::protocol::Rate) -> Limits {
+        Limits {
+            receive_buffer: (rate.hz() as usize * 2 / 4).max(4096),
+            segment: 536,
+        }
+    }
+}
+
 pub(crate) enum ConnectError {
     /// The stop signal arrived while connecting.
     Aborted,
@@ -32,6 +56,7 @@ const MAX_STAGGER: Duration = Duration::from_millis(500);
 pub(crate) fn connect(
     server: &ServerAddr,
     timeout: Duration,
+    limits: Option<Limits>,
     stop_fd: &impl AsRawFd,
     is_stopped: &dyn Fn() -> bool,
 ) -> Result<(TcpStream, SocketAddr), ConnectError> {
@@ -52,7 +77,7 @@ pub(crate) fn connect(
         )));
     }
     let order = fleet::order(&server.to_string(), addrs, Instant::now());
-    connect_any(&order, (deadline, timeout), stop_fd, is_stopped)
+    connect_any(&order, (deadline, timeout), limits, stop_fd, is_stopped)
 }
 
 /// One attempt under way.
@@ -67,6 +92,7 @@ struct Attempt {
 pub(crate) fn connect_any(
     order: &[SocketAddr],
     (deadline, timeout): (Instant, Duration),
+    limits: Option<Limits>,
     stop_fd: &impl AsRawFd,
     is_stopped: &dyn Fn() -> bool,
 ) -> Result<(TcpStream, SocketAddr), ConnectError> {
@@ -100,7 +126,7 @@ pub(crate) fn connect_any(
             let addr = order[next];
             next += 1;
             next_start = now + stagger;
-            match start(addr) {
+            match start(addr, limits) {
                 Ok(Started::Connected(sock)) => return Ok(won(sock, addr, &pending, stagger, now)),
                 Ok(Started::Pending(sock)) => pending.push(Attempt {
                     addr,
@@ -209,8 +235,23 @@ enum Started {
     Pending(OwnedFd),
 }
 
+fn set_int(sock: &impl AsRawFd, level: libc::c_int, name: libc::c_int, value: usize) {
+    let value = value.min(i32::MAX as usize) as libc::c_int;
+    // SAFETY: the descriptor is an open socket; value is a valid c_int that
+    // outlives the call. A refusal leaves the default, which is safe.
+    unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
 /// Starts a non-blocking connect to `addr`.
-fn start(addr: SocketAddr) -> io::Result<Started> {
+fn start(addr: SocketAddr, limits: Option<Limits>) -> io::Result<Started> {
     let family = if addr.is_ipv4() {
         libc::AF_INET
     } else {
@@ -230,6 +271,11 @@ fn start(addr: SocketAddr) -> io::Result<Started> {
     }
     // SAFETY: raw is a fresh descriptor owned by nothing else.
     let sock = unsafe { OwnedFd::from_raw_fd(raw) };
+    if let Some(l) = limits {
+        // Before the handshake: the window and segment size are announced in it.
+        set_int(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, l.receive_buffer);
+        set_int(&sock, libc::IPPROTO_TCP, libc::TCP_MAXSEG, l.segment);
+    }
     let (storage, len) = sockaddr(&addr);
     // SAFETY: storage holds a valid sockaddr of `len` bytes for this family,
     // and sock is an open socket.
@@ -279,18 +325,7 @@ fn socket_error(sock: &OwnedFd) -> io::Result<()> {
 /// the time the server reads again. Capped, the module's own bounded queue
 /// fills after a few seconds and further channel audio is dropped and counted.
 pub(crate) fn cap_send_buffer(stream: &TcpStream, bytes: usize) {
-    let size = bytes.min(i32::MAX as usize) as libc::c_int;
-    // SAFETY: the descriptor is an open socket; size is a valid c_int that
-    // outlives the call.
-    unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            (&size as *const libc::c_int).cast(),
-            mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
+    set_int(stream, libc::SOL_SOCKET, libc::SO_SNDBUF, bytes);
 }
 
 #[cfg(test)]
@@ -328,7 +363,7 @@ mod tests {
         let stop = no_stop();
         let t0 = Instant::now();
         let order = fleet::order(name, addrs.to_vec(), t0);
-        match connect_any(&order, (t0 + timeout, timeout), &stop.0, &|| false) {
+        match connect_any(&order, (t0 + timeout, timeout), None, &stop.0, &|| false) {
             Ok((_, addr)) => (addr, t0.elapsed()),
             Err(ConnectError::Failed(e)) => panic!("{name}: {e}"),
             Err(ConnectError::Aborted) => panic!("aborted"),
@@ -407,6 +442,7 @@ mod tests {
         let r = connect_any(
             &[refused, hole_addr],
             (t0 + timeout, timeout),
+            None,
             &stop.0,
             &|| false,
         );

@@ -1,4 +1,5 @@
-//! What the I/O thread hands the channel thread, in the order it happened.
+//! What the I/O thread hands the channel thread, and what the channel side
+//! gets from the session.
 
 use super::end_reason::EndReason;
 
@@ -6,27 +7,81 @@ use super::end_reason::EndReason;
 #[derive(Debug, PartialEq, Eq)]
 pub struct AudioFrame {
     pub pcm: Vec<u8>,
+    /// The flush generation it was queued in: a flush since makes it stale.
+    pub(crate) generation: u64,
 }
 
 impl AudioFrame {
+    pub fn new(pcm: Vec<u8>) -> AudioFrame {
+        AudioFrame { pcm, generation: 0 }
+    }
+
     pub fn samples(&self) -> usize {
         self.pcm.len() / 2
     }
 }
 
-/// What the server side has for the channel.
+/// A mark in the server's audio (barge-in extension), or one the dialplan
+/// placed after the audio queued so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub id: Vec<u8>,
+    pub from_dialplan: bool,
+    pub(crate) generation: u64,
+}
+
+impl Mark {
+    pub fn new(id: Vec<u8>, from_dialplan: bool) -> Mark {
+        Mark {
+            id,
+            from_dialplan,
+            generation: 0,
+        }
+    }
+
+    /// The id as text when it is printable UTF-8, else as hex.
+    pub fn id_text(&self) -> String {
+        match std::str::from_utf8(&self.id) {
+            Ok(s) if s.chars().all(|c| !c.is_control()) => s.to_string(),
+            _ => self.id.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// What the I/O thread queues for the channel thread, in the order the
+/// server sent it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Queued {
+    Connected,
+    Audio(AudioFrame),
+    Dtmf(u8),
+    Mark(Mark),
+    /// The server asks to be told when nothing is left to play.
+    ReportDrained,
+    /// Where a server's flush came in what was read. The I/O thread acts
+    /// on it; it is never queued.
+    Flush,
+    Ended(EndReason),
+}
+
+impl Queued {
+    /// Audio may wait for the channel thread to look by itself; anything
+    /// else is handled as soon as it arrives.
+    pub(crate) fn is_urgent(&self) -> bool {
+        !matches!(self, Queued::Audio(_))
+    }
+}
+
+/// What the session has for the channel side, in order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event {
     Connected,
     Audio(AudioFrame),
     Dtmf(u8),
+    /// The audio before this mark has been played (and the server told,
+    /// if the mark was its own).
+    MarkPlayed(Mark),
+    /// Nothing is left to play, as the dialplan asked to hear.
+    Drained,
     Ended(EndReason),
-}
-
-impl Event {
-    /// Audio may wait for the channel thread to look by itself; anything
-    /// else is handled as soon as it arrives.
-    pub(crate) fn is_urgent(&self) -> bool {
-        !matches!(self, Event::Audio(_))
-    }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use crossbeam_channel::{bounded, Receiver};
 
 use super::census;
-use super::events::Event;
+use super::events::Queued;
 use super::fd::TimerFd;
 use super::io_thread::IoThread;
 use super::outbox::Outbox;
@@ -26,10 +26,14 @@ use crate::protocol::{Rate, HEADER_LEN};
 /// I/O thread, which closes the socket.
 pub struct Session {
     pub(super) shared: Arc<Shared>,
-    pub(super) events: Receiver<Event>,
-    /// The event taken from the queue but not yet played (audio waiting
-    /// for its slot).
-    pub(super) head: Option<Event>,
+    pub(super) queue: Receiver<Queued>,
+    /// The item taken from the queue but not yet played (audio or a mark
+    /// waiting for its time).
+    pub(super) head: Option<Queued>,
+    /// The server asked to hear when nothing is left to play.
+    pub(super) server_wants_drained: bool,
+    /// The flush generation this thread last saw.
+    pub(super) generation: u64,
     pub(super) pacer: Pacer,
     pub(super) timer: TimerFd,
     /// When the timer is armed to expire, if it is.
@@ -55,11 +59,13 @@ impl Session {
         let outbox_limit =
             SessionConfig::frames_in(config.uplink_buffer) * (rate.frame_bytes() + HEADER_LEN);
         let shared = Arc::new(Shared::new(Outbox::new(outbox_limit))?);
-        // Room for the playout buffer's frames plus the events around them.
-        let (event_tx, events) = bounded(SessionConfig::frames_in(config.playout_buffer) + 4);
+        // Room for the queued part of the playout buffer plus the events
+        // around its frames.
+        let (queue_tx, queue) = bounded(config.queue_frames() + 4);
         let timer = TimerFd::new()?;
         let census_id = census::join(census::Entry {
             channel: config.label.clone(),
+            channel_id: config.channel_id.clone(),
             uuid: uuid::Uuid::from_bytes(config.uuid).to_string(),
             server: config.server.clone(),
             rate,
@@ -68,7 +74,7 @@ impl Session {
         });
         let name = format!("audiosock {}", config.server.port);
         let label = config.label.clone();
-        let io = IoThread::new(config, shared.clone(), event_tx, log.clone());
+        let io = IoThread::new(config, shared.clone(), queue_tx, log.clone());
         let io_finished = match threads::spawn(&name, move || io.run()) {
             Ok(finished) => finished,
             Err(e) => {
@@ -78,8 +84,10 @@ impl Session {
         };
         Ok(Session {
             shared,
-            events,
+            queue,
             head: None,
+            server_wants_drained: false,
+            generation: 0,
             pacer: Pacer::default(),
             timer,
             timer_at: None,

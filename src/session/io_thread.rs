@@ -13,12 +13,13 @@ use crossbeam_channel::{Sender, TrySendError};
 
 use super::connect::{cap_send_buffer, connect, ConnectError};
 use super::end_reason::EndReason;
-use super::events::Event;
+use super::events::{Mark, Queued};
 use super::fd::{poll, pollfd};
 use super::server_input::{BadInput, ServerInput};
 use super::session_config::SessionConfig;
 use super::shared::Shared;
 use super::stats::Stats;
+use crate::locks::lock;
 use crate::logging::{panic_text, Level, Log};
 use crate::protocol::{encode_hangup, encode_uuid};
 use crate::slog;
@@ -26,11 +27,15 @@ use crate::slog;
 pub(crate) struct IoThread {
     config: SessionConfig,
     shared: Arc<Shared>,
-    events: Sender<Event>,
+    queue: Sender<Queued>,
     log: Arc<dyn Log>,
-    /// Events decoded but not yet accepted by the playout queue.
-    pending: VecDeque<Event>,
+    /// What was read but not yet accepted by the queue, in order.
+    pending: VecDeque<Queued>,
+    /// Read no more while this many items wait in `pending`.
+    pending_limit: usize,
     input: ServerInput,
+    /// The flush generation the items in `pending` belong to.
+    generation: u64,
     /// When the server last sent something.
     last_heard: Instant,
 }
@@ -39,17 +44,20 @@ impl IoThread {
     pub fn new(
         config: SessionConfig,
         shared: Arc<Shared>,
-        events: Sender<Event>,
+        queue: Sender<Queued>,
         log: Arc<dyn Log>,
     ) -> Self {
-        let input = ServerInput::new(config.rate);
+        let input = ServerInput::new(config.rate, config.barge_in);
+        let pending_limit = config.pending_frames();
         IoThread {
             config,
             shared,
-            events,
+            queue,
             log,
             pending: VecDeque::new(),
+            pending_limit,
             input,
+            generation: 0,
             last_heard: Instant::now(),
         }
     }
@@ -60,7 +68,7 @@ impl IoThread {
         let shared = self.shared.clone();
         let label = self.config.label.clone();
         let log = self.log.clone();
-        let events = self.events.clone();
+        let queue = self.queue.clone();
         if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work())) {
             let text = panic_text(&*p).to_string();
             slog!(
@@ -68,7 +76,7 @@ impl IoThread {
                 Level::Error,
                 "{label}: internal error in the AudioSocket I/O thread ({text}); ending this call"
             );
-            let _ = events.try_send(Event::Ended(EndReason::Internal(text)));
+            let _ = queue.try_send(Queued::Ended(EndReason::Internal(text)));
         }
         // However the thread ends, the channel thread must look: a closed
         // queue or a last event is waiting for it.
@@ -83,6 +91,7 @@ impl IoThread {
             connect(
                 &self.config.server,
                 self.config.connect_timeout,
+                self.config.socket_limits(),
                 &self.shared.io_wake,
                 &is_stopped,
             )
@@ -96,7 +105,7 @@ impl IoThread {
             Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
         };
         if end != EndReason::ChannelHangup {
-            self.pending.push_back(Event::Ended(end));
+            self.pending.push_back(Queued::Ended(end));
             self.deliver_all();
         }
     }
@@ -117,7 +126,7 @@ impl IoThread {
         encode_uuid(&mut uuid, &self.config.uuid);
         // The first bytes on a fresh socket: the kernel takes them.
         outbox.push(&uuid);
-        self.pending.push_back(Event::Connected);
+        self.pending.push_back(Queued::Connected);
         self.last_heard = Instant::now();
         let end = self.exchange(&stream);
         if end == EndReason::ChannelHangup {
@@ -133,6 +142,24 @@ impl IoThread {
         end
     }
 
+    /// What Asterisk asked of the session since the last look: a flush
+    /// (drop what was read but not queued) and marks to place in order.
+    fn take_requests(&mut self) {
+        let generation = self.shared.flush_generation.load(Ordering::Acquire);
+        if generation != self.generation {
+            self.input.discard_audio(&mut self.pending);
+            self.generation = generation;
+        }
+        let marks = std::mem::take(&mut *lock(&self.shared.dialplan_marks));
+        for id in marks {
+            self.pending.push_back(Queued::Mark(Mark::new(id, true)));
+        }
+    }
+
+    fn reading(&self) -> bool {
+        self.pending.len() < self.pending_limit
+    }
+
     fn exchange(&mut self, stream: &TcpStream) -> EndReason {
         let shared = self.shared.clone();
         let outbox = &shared.outbox;
@@ -145,8 +172,9 @@ impl IoThread {
                 Ok(waiting) => waiting,
                 Err(e) => return EndReason::from_io(&e, true),
             };
+            self.take_requests();
             self.flush_pending();
-            let reading = self.pending.is_empty();
+            let reading = self.reading();
             let mut sock_events = 0;
             if reading {
                 sock_events |= libc::POLLIN;
@@ -193,8 +221,8 @@ impl IoThread {
         self.last_heard.max(self.shared.last_sent())
     }
 
-    /// Reads what the socket has, until it would block or the playout queue
-    /// is full. Returns how the call ends, if it does.
+    /// Reads what the socket has, until it would block or enough waits for
+    /// room in the queue. Returns how the call ends, if it does.
     fn read_in(&mut self, mut stream: &TcpStream) -> Option<EndReason> {
         loop {
             let room = self.input.spare().len();
@@ -231,9 +259,10 @@ impl IoThread {
                         self.input.pause(&mut self.pending);
                     }
                     self.flush_pending();
-                    if drained || !self.pending.is_empty() {
-                        // Drained, or the playout queue is full and the rest
-                        // stays in the socket; poll says when to read again.
+                    if drained || !self.reading() {
+                        // Drained, or enough waits for room in the queue and
+                        // the rest stays in the socket; poll says when to
+                        // read again.
                         return None;
                     }
                 }
@@ -252,48 +281,64 @@ impl IoThread {
         }
     }
 
-    /// Hands pending events to the channel thread while the queue has room,
-    /// and wakes it when it must be (see `shared.rs`).
+    /// Hands pending items to the channel thread while the queue has room,
+    /// acts on a server's flush where it stands in them, and wakes the
+    /// channel thread when it must be (see `shared.rs`).
     fn flush_pending(&mut self) {
         let mut sent = false;
         let mut urgent = false;
-        while let Some(ev) = self.pending.pop_front() {
-            let (audio, is_urgent) = (matches!(ev, Event::Audio(_)), ev.is_urgent());
+        while let Some(item) = self.pending.pop_front() {
+            let mut item = match item {
+                Queued::Flush => {
+                    // Everything queued before now is stale.
+                    self.generation =
+                        self.shared.flush_generation.fetch_add(1, Ordering::AcqRel) + 1;
+                    urgent = true;
+                    continue;
+                }
+                Queued::Audio(mut f) => {
+                    f.generation = self.generation;
+                    Queued::Audio(f)
+                }
+                Queued::Mark(mut m) => {
+                    m.generation = self.generation;
+                    Queued::Mark(m)
+                }
+                other => other,
+            };
+            let (audio, is_urgent) = (matches!(item, Queued::Audio(_)), item.is_urgent());
             // Counted before it is visible, so the channel thread's count
             // down never passes zero.
             if audio {
                 self.shared.queued_frames.fetch_add(1, Ordering::Relaxed);
             }
-            let ev = match self.events.try_send(ev) {
-                Ok(()) => None,
+            match self.queue.try_send(item) {
+                Ok(()) => {}
                 Err(TrySendError::Disconnected(_)) => {
                     self.pending.clear();
                     return;
                 }
-                Err(TrySendError::Full(ev)) => {
+                Err(TrySendError::Full(back)) => {
                     self.shared.io_wants_room.store(true, Ordering::Release);
                     // The channel thread may have made room just before the
                     // flag was set: try once more so no wake-up is missed.
-                    match self.events.try_send(ev) {
-                        Ok(()) => {
-                            self.shared.io_wants_room.store(false, Ordering::Release);
-                            None
+                    item = back;
+                    match self.queue.try_send(item) {
+                        Ok(()) => self.shared.io_wants_room.store(false, Ordering::Release),
+                        Err(TrySendError::Full(back) | TrySendError::Disconnected(back)) => {
+                            if audio {
+                                self.shared.queued_frames.fetch_sub(1, Ordering::Relaxed);
+                            }
+                            self.pending.push_front(back);
+                            break;
                         }
-                        Err(TrySendError::Full(ev) | TrySendError::Disconnected(ev)) => Some(ev),
                     }
                 }
-            };
-            if let Some(ev) = ev {
-                if audio {
-                    self.shared.queued_frames.fetch_sub(1, Ordering::Relaxed);
-                }
-                self.pending.push_front(ev);
-                break;
             }
             sent = true;
             urgent |= is_urgent;
         }
-        if sent && self.shared.must_wake(urgent) {
+        if (sent || urgent) && self.shared.must_wake(urgent) {
             self.shared.chan_wake.wake();
         }
     }

@@ -16,6 +16,8 @@
 //!   wake-up protocol; `handle.rs` starts and stops a session.
 //! - Reaching the server (`connect.rs`, and `fleet.rs` for a name with
 //!   several addresses).
+//! - Asterisk's side reaching a live session from another thread (flush,
+//!   marks, drained reports): `remote.rs`.
 //! - How a session ends (`end_reason.rs`), and what the CLI sees of the
 //!   live ones (`census.rs`, `stats.rs`).
 
@@ -31,6 +33,7 @@ mod io_thread;
 mod outbox;
 mod pacer;
 mod playout;
+mod remote;
 mod server_addr;
 mod server_input;
 mod session_config;
@@ -40,9 +43,10 @@ pub mod threads;
 mod uplink;
 
 pub use end_reason::{EndReason, Hangup};
-pub use events::{AudioFrame, Event};
+pub use events::{AudioFrame, Event, Mark, Queued};
 pub use fd::wait_ms;
 pub use handle::Session;
+pub use remote::Remote;
 pub use server_addr::ServerAddr;
 pub use server_input::{BadInput, ServerInput};
 pub use session_config::SessionConfig;

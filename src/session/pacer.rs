@@ -41,6 +41,11 @@ impl Pacer {
         self.next.map(|n| n + LATE).filter(|at| *at > now)
     }
 
+    /// While the audio played so far still sounds: when it ends.
+    pub fn busy_until(&self, now: Instant) -> Option<Instant> {
+        self.next.filter(|n| *n > now)
+    }
+
     /// Records that a frame of `length` played at `now`.
     pub fn played(&mut self, now: Instant, length: Duration) {
         let start = match self.next {
@@ -103,6 +108,17 @@ mod tests {
         assert_eq!(p.wait_until(later), None);
         p.played(later, F);
         assert_eq!(p.wait_until(later), Some(later + F));
+    }
+
+    #[test]
+    fn the_audio_played_so_far_ends_on_its_schedule() {
+        let t0 = Instant::now();
+        let mut p = Pacer::default();
+        assert_eq!(p.busy_until(t0), None);
+        p.played(t0, F);
+        p.played(t0, F);
+        assert_eq!(p.busy_until(t0 + F), Some(t0 + 2 * F));
+        assert_eq!(p.busy_until(t0 + 2 * F), None);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! What a server's bytes mean for the call: whole messages decoded, audio
-//! cut into playout frames, bad input skipped and reported. Pure, so the
-//! fuzz target drives exactly what the I/O thread runs.
+//! cut into playout frames, the barge-in extension's controls placed in
+//! order, bad input skipped and reported. Pure, so the fuzz target drives
+//! exactly what the I/O thread runs.
 
 use std::collections::VecDeque;
 
 use super::assembler::Assembler;
 use super::end_reason::{EndReason, Hangup};
-use super::events::{AudioFrame, Event};
+use super::events::{AudioFrame, Mark, Queued};
 use crate::protocol::{is_dtmf_digit, Decoder, Message, Rate};
 
 /// Kinds of bad input, each reported as "first of its kind" once per call.
@@ -23,15 +24,18 @@ pub struct ServerInput {
     decoder: Decoder,
     assembler: Assembler,
     rate: Rate,
+    /// The barge-in extension's kinds mean something on this call.
+    barge_in: bool,
     reported: u32,
 }
 
 impl ServerInput {
-    pub fn new(rate: Rate) -> Self {
+    pub fn new(rate: Rate, barge_in: bool) -> Self {
         ServerInput {
             decoder: Decoder::new(),
             assembler: Assembler::new(rate.frame_bytes()),
             rate,
+            barge_in,
             reported: 0,
         }
     }
@@ -50,13 +54,13 @@ impl ServerInput {
         self.decoder.buffered()
     }
 
-    /// Interprets every whole message received so far, appending events to
-    /// `out`. `bad` hears of each skipped message: its kind, whether it is
-    /// the first of that kind on this call, and a description. Returns how
-    /// the call ends when a message ends it.
+    /// Interprets every whole message received so far, appending to `out`.
+    /// `bad` hears of each skipped message: its kind, whether it is the
+    /// first of that kind on this call, and a description. Returns how the
+    /// call ends when a message ends it.
     pub fn process(
         &mut self,
-        out: &mut VecDeque<Event>,
+        out: &mut VecDeque<Queued>,
         bad: &mut dyn FnMut(BadInput, bool, String),
     ) -> Option<EndReason> {
         while let Some(msg) = self.decoder.next_message() {
@@ -75,7 +79,7 @@ impl ServerInput {
                         report(BadInput::EmptyAudio, "an empty audio message".into());
                     } else {
                         self.assembler.push(payload, |pcm| {
-                            out.push_back(Event::Audio(AudioFrame { pcm }))
+                            out.push_back(Queued::Audio(AudioFrame::new(pcm)))
                         });
                     }
                 }
@@ -85,7 +89,7 @@ impl ServerInput {
                 ),
                 Message::Dtmf(&[d]) if is_dtmf_digit(d.to_ascii_uppercase()) => {
                     flush(&mut self.assembler, out);
-                    out.push_back(Event::Dtmf(d.to_ascii_uppercase()));
+                    out.push_back(Queued::Dtmf(d.to_ascii_uppercase()));
                 }
                 Message::Dtmf(p) => report(
                     BadInput::BadDtmf,
@@ -97,6 +101,27 @@ impl ServerInput {
                     flush(&mut self.assembler, out);
                     return Some(EndReason::ServerError(code));
                 }
+                Message::Flush(_) if self.barge_in => {
+                    // Everything read before it is gone, whatever its state.
+                    discard_audio(&mut self.assembler, out);
+                    out.push_back(Queued::Flush);
+                }
+                Message::Mark(id) if self.barge_in => {
+                    flush(&mut self.assembler, out);
+                    out.push_back(Queued::Mark(Mark::new(id.to_vec(), false)));
+                }
+                Message::Drained(_) if self.barge_in => {
+                    flush(&mut self.assembler, out);
+                    out.push_back(Queued::ReportDrained);
+                }
+                Message::Flush(_) | Message::Mark(_) | Message::Drained(_) => report(
+                    BadInput::UnknownKind,
+                    format!(
+                        "message kind 0x{:02x} of the barge-in extension, which this call \
+                         did not turn on (option b)",
+                        msg_kind(&msg)
+                    ),
+                ),
                 Message::Unknown(kind, _) => report(
                     BadInput::UnknownKind,
                     format!("unknown message kind 0x{kind:02x}"),
@@ -107,12 +132,18 @@ impl ServerInput {
     }
 
     /// Nothing more is arriving for now: let the tail of a burst play.
-    pub fn pause(&mut self, out: &mut VecDeque<Event>) {
+    pub fn pause(&mut self, out: &mut VecDeque<Queued>) {
         flush(&mut self.assembler, out);
     }
 
+    /// A flush from Asterisk: the audio and marks read but not yet queued
+    /// are gone, and so is a partial frame.
+    pub fn discard_audio(&mut self, out: &mut VecDeque<Queued>) {
+        discard_audio(&mut self.assembler, out);
+    }
+
     /// The server closed the connection.
-    pub fn closed(&mut self, out: &mut VecDeque<Event>) -> EndReason {
+    pub fn closed(&mut self, out: &mut VecDeque<Queued>) -> EndReason {
         flush(&mut self.assembler, out);
         if self.decoder.buffered() > 0 {
             EndReason::ProtocolError(format!(
@@ -126,8 +157,21 @@ impl ServerInput {
     }
 }
 
-fn flush(assembler: &mut Assembler, out: &mut VecDeque<Event>) {
-    if let Some(pcm) = assembler.flush() {
-        out.push_back(Event::Audio(AudioFrame { pcm }));
+fn msg_kind(m: &Message<'_>) -> u8 {
+    match m {
+        Message::Flush(_) => crate::protocol::KIND_FLUSH,
+        Message::Mark(_) => crate::protocol::KIND_MARK,
+        _ => crate::protocol::KIND_DRAINED,
     }
+}
+
+fn flush(assembler: &mut Assembler, out: &mut VecDeque<Queued>) {
+    if let Some(pcm) = assembler.flush() {
+        out.push_back(Queued::Audio(AudioFrame::new(pcm)));
+    }
+}
+
+fn discard_audio(assembler: &mut Assembler, out: &mut VecDeque<Queued>) {
+    assembler.clear();
+    out.retain(|q| !matches!(q, Queued::Audio(_) | Queued::Mark(_)));
 }

@@ -21,8 +21,13 @@ pub struct SessionConfig {
     pub playout_buffer: Duration,
     /// Channel audio held for a server that is not reading before it is dropped.
     pub uplink_buffer: Duration,
+    /// The barge-in extension: flush, marks and drained reports on the
+    /// socket, and a tight bound on what the server can write ahead.
+    pub barge_in: bool,
     /// The channel's name, for log lines.
     pub label: String,
+    /// The channel's unique id, by which Asterisk's side finds the session.
+    pub channel_id: String,
 }
 
 impl SessionConfig {
@@ -39,12 +44,46 @@ impl SessionConfig {
             inactivity_timeout: None,
             playout_buffer: Self::DEFAULT_PLAYOUT_BUFFER,
             uplink_buffer: Self::DEFAULT_UPLINK_BUFFER,
+            barge_in: false,
             label: label.to_string(),
+            channel_id: String::new(),
         }
     }
 
     /// 20 ms frames that fit in `d`, at least a few.
     pub(crate) fn frames_in(d: Duration) -> usize {
         (d.as_millis() as usize / 20).max(4)
+    }
+
+    /// With barge-in, how much of the playout buffer is read ahead of a
+    /// full queue, so that a flush or mark behind the audio is seen at once.
+    pub(crate) fn read_ahead(&self) -> Duration {
+        if self.barge_in {
+            (self.playout_buffer / 2).min(Duration::from_secs(1))
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// The queue between the threads: the playout buffer less what is read ahead.
+    pub(crate) fn queue_frames(&self) -> usize {
+        Self::frames_in(self.playout_buffer.saturating_sub(self.read_ahead()))
+    }
+
+    /// Frames read from the socket but not yet queued before the I/O thread
+    /// stops reading: one read's worth without barge-in, the read-ahead with.
+    pub(crate) fn pending_frames(&self) -> usize {
+        if self.barge_in {
+            Self::frames_in(self.read_ahead())
+        } else {
+            1
+        }
+    }
+
+    /// With barge-in, the socket limits that keep what a server can write
+    /// ahead close to the playout buffer (see `connect::Limits`).
+    pub(crate) fn socket_limits(&self) -> Option<super::connect::Limits> {
+        self.barge_in
+            .then(|| super::connect::Limits::for_rate(self.rate))
     }
 }

@@ -25,6 +25,12 @@
 //! - Anything but audio always wakes (DTMF and the end must not wait for
 //!   a slot), and `chan_wake` itself loses no wake-up (see `fd::Waker`).
 //!
+//! A flush (from the server, in order, or from Asterisk, at any time) bumps
+//! `flush_generation` and wakes both threads: the I/O thread drops what it
+//! read but did not queue, and the channel thread skips queued audio and
+//! marks of an older generation, so the caller hears at most the frame
+//! already playing.
+//!
 //! A full queue is the mirror image: the I/O thread sets `io_wants_room`,
 //! then tries once more (the channel thread may have made room in
 //! between); the channel thread, after taking an event, swaps the flag and
@@ -32,7 +38,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::fd::Waker;
@@ -57,8 +63,20 @@ pub(crate) struct Shared {
     pub stats: Stats,
     /// Channel audio and DTMF for the server.
     pub outbox: Outbox,
-    /// Audio frames in the event queue (for the CLI's view of a session).
+    /// Audio frames queued and not yet played (for the CLI and
+    /// `AUDIOSOCKET(buffered_ms)`).
     pub queued_frames: AtomicUsize,
+    /// Counts flushes: audio and marks queued in an earlier generation are
+    /// stale and never played.
+    pub flush_generation: AtomicU64,
+    /// The flush generation the channel thread has caught up with: until
+    /// it has, the queued frames it will skip still count in
+    /// `queued_frames`.
+    pub playing_generation: AtomicU64,
+    /// Marks the dialplan placed, for the I/O thread to queue in order.
+    pub dialplan_marks: Mutex<Vec<Vec<u8>>>,
+    /// The dialplan asked to hear when nothing is left to play.
+    pub dialplan_wants_drained: AtomicBool,
     /// When the channel side last sent something, in nanoseconds since
     /// `epoch` (for the inactivity timeout, which the I/O thread keeps).
     sent_at: AtomicU64,
@@ -80,10 +98,26 @@ impl Shared {
             stats: Stats::default(),
             outbox,
             queued_frames: AtomicUsize::new(0),
+            flush_generation: AtomicU64::new(0),
+            playing_generation: AtomicU64::new(0),
+            dialplan_marks: Mutex::new(Vec::new()),
+            dialplan_wants_drained: AtomicBool::new(false),
             sent_at: AtomicU64::new(0),
             epoch: Instant::now(),
             look_at: AtomicU64::new(ONLY_IF_WOKEN),
         })
+    }
+
+    /// Server audio queued and not yet played, in frames: none while a
+    /// flush is on its way to the channel thread.
+    pub fn queued_frames(&self) -> usize {
+        let flushing = self.flush_generation.load(Ordering::Acquire)
+            != self.playing_generation.load(Ordering::Acquire);
+        if flushing {
+            0
+        } else {
+            self.queued_frames.load(Ordering::Relaxed)
+        }
     }
 
     pub fn stopped(&self) -> bool {

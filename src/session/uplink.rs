@@ -5,7 +5,7 @@ use super::handle::Session;
 use super::outbox::Pushed;
 use super::stats::Stats;
 use crate::logging::Level;
-use crate::protocol::{encode_audio, encode_dtmf, is_dtmf_digit};
+use crate::protocol::{encode_audio, encode_drained, encode_dtmf, encode_mark, is_dtmf_digit};
 use crate::slog;
 
 impl Session {
@@ -19,7 +19,7 @@ impl Session {
         let mut msg = std::mem::take(&mut self.scratch);
         msg.clear();
         encode_audio(&mut msg, self.rate, pcm);
-        self.send(&msg);
+        self.send(&msg, true);
         self.scratch = msg;
     }
 
@@ -31,14 +31,33 @@ impl Session {
         }
         let mut msg = Vec::with_capacity(4);
         encode_dtmf(&mut msg, digit);
-        self.send(&msg);
+        self.send(&msg, true);
     }
 
-    fn send(&mut self, msg: &[u8]) {
+    /// Barge-in: tells the server its mark `id` has been played.
+    pub(super) fn send_mark_played(&mut self, id: &[u8]) {
+        let mut msg = Vec::with_capacity(id.len() + 3);
+        encode_mark(&mut msg, id);
+        self.send(&msg, false);
+    }
+
+    /// Barge-in: tells the server nothing is left to play.
+    pub(super) fn send_drained(&mut self) {
+        let mut msg = Vec::with_capacity(3);
+        encode_drained(&mut msg);
+        self.send(&msg, false);
+    }
+
+    /// `frame`: counted among the frames sent (audio and DTMF are; the
+    /// extension's replies are not).
+    fn send(&mut self, msg: &[u8], frame: bool) {
+        if !self.connected || self.ended {
+            return;
+        }
         let shared = &self.shared;
         let pushed = shared.outbox.push(msg);
         if matches!(pushed, Pushed::Sent | Pushed::Queued | Pushed::NowWaiting) {
-            Stats::add(&shared.stats.frames_up, 1);
+            Stats::add(&shared.stats.frames_up, u64::from(frame));
             Stats::add(&shared.stats.bytes_up, msg.len() as u64);
             shared.note_sent();
         }

@@ -119,3 +119,47 @@ struct ast_config *ars_config_load(const char *file, int only_if_changed, int *s
 	*status = ARS_CONFIG_LOADED;
 	return cfg;
 }
+
+struct ast_custom_function *ars_function_register(const char *name, const char *synopsis,
+	const char *syntax, const char *desc, ast_acf_read_fn_t read, ast_acf_write_fn_t write,
+	struct ast_module *mod)
+{
+	struct ast_custom_function *acf = __ast_calloc(1, sizeof(*acf), __FILE__, __LINE__, __func__);
+
+	if (!acf) {
+		return NULL;
+	}
+	if (__ast_string_field_init(&acf->__field_mgr, &acf->__field_mgr_pool, 512,
+			__FILE__, __LINE__, __func__)) {
+		__ast_free(acf, __FILE__, __LINE__, __func__);
+		return NULL;
+	}
+	acf->name = name;
+	acf->read = read;
+	acf->write = write;
+	acf->docsrc = AST_STATIC_DOC;
+	__ast_string_field_ptr_build(__FILE__, __LINE__, __func__, &acf->__field_mgr,
+		&acf->__field_mgr_pool, (ast_string_field *) &acf->synopsis, "%s", synopsis);
+	__ast_string_field_ptr_build(__FILE__, __LINE__, __func__, &acf->__field_mgr,
+		&acf->__field_mgr_pool, (ast_string_field *) &acf->syntax, "%s", syntax);
+	__ast_string_field_ptr_build(__FILE__, __LINE__, __func__, &acf->__field_mgr,
+		&acf->__field_mgr_pool, (ast_string_field *) &acf->desc, "%s", desc);
+	if (__ast_custom_function_register(acf, mod)) {
+		__ast_string_field_free_memory(&acf->__field_mgr, &acf->__field_mgr_pool,
+			AST_STRINGFIELD_DESTROY, __FILE__, __LINE__, __func__);
+		__ast_free(acf, __FILE__, __LINE__, __func__);
+		return NULL;
+	}
+	return acf;
+}
+
+void ars_function_unregister(struct ast_custom_function *acf)
+{
+	if (!acf) {
+		return;
+	}
+	ast_custom_function_unregister(acf);
+	__ast_string_field_free_memory(&acf->__field_mgr, &acf->__field_mgr_pool,
+		AST_STRINGFIELD_DESTROY, __FILE__, __LINE__, __func__);
+	__ast_free(acf, __FILE__, __LINE__, __func__);
+}

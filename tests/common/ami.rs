@@ -111,6 +111,38 @@ impl Ami {
         }
     }
 
+    /// Sends `action` (lines without the final blank line) and returns its
+    /// response.
+    pub fn action(&mut self, action: &str) -> Message {
+        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let id = format!(
+            "t{}",
+            SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        self.send(&format!("{}\r\nActionID: {id}\r\n", action.trim_end()));
+        self.wait_for(
+            &format!("response to {action:?}"),
+            Duration::from_secs(5),
+            |m| m.get("ActionID") == Some(id.as_str()) && m.get("Response").is_some(),
+        )
+    }
+
+    /// `Setvar` on `channel`; whether Asterisk accepted it.
+    pub fn setvar(&mut self, channel: &str, variable: &str, value: &str) -> bool {
+        let r = self.action(&format!(
+            "Action: Setvar\r\nChannel: {channel}\r\nVariable: {variable}\r\nValue: {value}\r\n"
+        ));
+        r.field("Response") == "Success"
+    }
+
+    /// `Getvar` on `channel`: the value, or None if Asterisk refused.
+    pub fn getvar(&mut self, channel: &str, variable: &str) -> Option<String> {
+        let r = self.action(&format!(
+            "Action: Getvar\r\nChannel: {channel}\r\nVariable: {variable}\r\n"
+        ));
+        (r.field("Response") == "Success").then(|| r.get("Value").unwrap_or("").to_string())
+    }
+
     /// The next event named `name`.
     pub fn event(&mut self, name: &str, timeout: Duration) -> Message {
         self.wait_for(name, timeout, |m| m.get("Event") == Some(name))

@@ -439,6 +439,15 @@ impl Asterisk {
         false
     }
 
+    /// The channel now running dialplan application `app`.
+    pub fn channel_in(&self, app: &str) -> Option<String> {
+        self.cli("core show channels concise")
+            .lines()
+            .find(|l| l.split('!').nth(5) == Some(app))
+            .and_then(|l| l.split('!').next())
+            .map(String::from)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, |c| c.id())
     }

@@ -82,3 +82,22 @@ impl BlackHole {
         }
     }
 }
+
+/// The samples of a 16-bit WAV file (its data chunk), once its writer has
+/// closed it.
+pub fn wav_samples(path: &std::path::Path) -> Vec<i16> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if &bytes[at..at + 4] == b"data" {
+            let end = (at + 8 + len).min(bytes.len());
+            return bytes[at + 8..end]
+                .chunks_exact(2)
+                .map(|s| i16::from_le_bytes([s[0], s[1]]))
+                .collect();
+        }
+        at += 8 + len + (len & 1);
+    }
+    panic!("{}: no data chunk", path.display());
+}

@@ -19,6 +19,8 @@
 #include "asterisk/cli.h"
 #include "asterisk/manager.h"
 #include "asterisk/config.h"
+#include "asterisk/pbx.h"
+#include "asterisk/stringfields.h"
 
 #define SIZE(t) printf("sizeof(%s) = %zu\n", #t, sizeof(t))
 #define OFF(t, f) printf("offsetof(%s, %s) = %zu\n", #t, #f, offsetof(t, f))
@@ -132,6 +134,28 @@ int main(void)
 	OFF(struct ast_variable, inherited);
 	OFF(struct ast_variable, stuff);
 	SIZE(struct ast_flags);
+
+	SIZE(struct ast_string_field_mgr);
+	SIZE(struct ast_custom_function);
+	OFF(struct ast_custom_function, name);
+	OFF(struct ast_custom_function, __field_mgr_pool);
+	OFF(struct ast_custom_function, synopsis);
+	OFF(struct ast_custom_function, desc);
+	OFF(struct ast_custom_function, syntax);
+	OFF(struct ast_custom_function, arguments);
+	OFF(struct ast_custom_function, seealso);
+	OFF(struct ast_custom_function, __field_mgr);
+	OFF(struct ast_custom_function, docsrc);
+	OFF(struct ast_custom_function, read);
+	OFF(struct ast_custom_function, read2);
+	OFF(struct ast_custom_function, read_max);
+	OFF(struct ast_custom_function, write);
+	OFF(struct ast_custom_function, mod);
+	OFF(struct ast_custom_function, acflist);
+	OFF(struct ast_custom_function, since);
+	OFF(struct ast_custom_function, provided_by);
+	VAL(AST_STATIC_DOC);
+	VAL(AST_STRINGFIELD_DESTROY);
 
 	VAL(CONFIG_FLAG_FILEUNCHANGED);
 	VAL((long long)CONFIG_STATUS_FILEMISSING);

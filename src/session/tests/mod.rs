@@ -6,6 +6,8 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod barge_in;
+
 use super::*;
 use crate::logging::{Level, Log};
 use crate::protocol::{encode_audio, Rate};
@@ -257,10 +259,10 @@ fn server_dtmf_is_delivered_in_order_with_audio() {
         ev,
         vec![
             Event::Connected,
-            Event::Audio(AudioFrame { pcm: vec![5; 320] }),
+            Event::Audio(AudioFrame::new(vec![5; 320])),
             Event::Dtmf(b'4'),
             Event::Dtmf(b'#'),
-            Event::Audio(AudioFrame { pcm: vec![6; 320] }),
+            Event::Audio(AudioFrame::new(vec![6; 320])),
             Event::Ended(EndReason::ServerHangup(Hangup::Message)),
         ]
     );
