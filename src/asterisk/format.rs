@@ -6,7 +6,6 @@ use std::ptr::NonNull;
 
 use super::channel::from_c;
 use super::sys;
-use crate::protocol::Rate;
 
 /// One of Asterisk's cached signed linear formats: created by the core's
 /// format cache before any module loads and never freed.
@@ -20,24 +19,27 @@ unsafe impl Send for Format {}
 unsafe impl Sync for Format {}
 
 impl Format {
-    /// The cached slin format for `rate`.
-    pub fn slin(rate: Rate) -> Format {
+    /// The cached signed linear format at `hz` samples a second, if
+    /// Asterisk has one (8000, 12000, 16000, 24000, 32000, 44100, 48000,
+    /// 96000, 192000).
+    pub fn slin(hz: u32) -> Option<Format> {
         // SAFETY: these globals are set by the core's format cache before
         // any module loads and are only read here.
         let ptr = unsafe {
-            match rate {
-                Rate::Hz8000 => sys::ast_format_slin,
-                Rate::Hz12000 => sys::ast_format_slin12,
-                Rate::Hz16000 => sys::ast_format_slin16,
-                Rate::Hz24000 => sys::ast_format_slin24,
-                Rate::Hz32000 => sys::ast_format_slin32,
-                Rate::Hz44100 => sys::ast_format_slin44,
-                Rate::Hz48000 => sys::ast_format_slin48,
-                Rate::Hz96000 => sys::ast_format_slin96,
-                Rate::Hz192000 => sys::ast_format_slin192,
+            match hz {
+                8000 => sys::ast_format_slin,
+                12000 => sys::ast_format_slin12,
+                16000 => sys::ast_format_slin16,
+                24000 => sys::ast_format_slin24,
+                32000 => sys::ast_format_slin32,
+                44100 => sys::ast_format_slin44,
+                48000 => sys::ast_format_slin48,
+                96000 => sys::ast_format_slin96,
+                192000 => sys::ast_format_slin192,
+                _ => return None,
             }
         };
-        Format(ptr)
+        (!ptr.is_null()).then_some(Format(ptr))
     }
 
     pub(super) fn as_ptr(self) -> *mut sys::ast_format {

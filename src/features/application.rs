@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::call_end::{self, set_status};
 use super::manager_events::{self, Started};
-use super::{settings_file, DIGIT_MS};
+use super::{settings_file, slin, DIGIT_MS};
 use crate::asterisk::application::Application;
 use crate::asterisk::channel::{Channel, Woken};
 use crate::asterisk::format::Format;
@@ -86,15 +86,14 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
     crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
     let defaults = settings_file::current();
     let rate = args.rate(&defaults);
-    let format = Format::slin(rate);
-    let end = match chan.switch_formats(format) {
+    let end = match slin(rate).and_then(|format| Some((format, chan.switch_formats(format)?))) {
         None => {
             let end =
                 EndReason::Internal(format!("cannot set the channel to {}", rate.format_name()));
             call_end::tell(chan, &args.server, &end, None);
             end
         }
-        Some(formats) => {
+        Some((format, formats)) => {
             let config = args.session_config(&name, &chan.uniqueid(), &defaults);
             let end = match Session::start(config, Arc::new(AsteriskLog)) {
                 Ok(mut session) => {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::manager_events::{self, Started};
-use super::{call_end, settings_file, DIGIT_MS};
+use super::{call_end, settings_file, slin, DIGIT_MS};
 use crate::asterisk::cause;
 use crate::asterisk::channel::Channel;
 use crate::asterisk::format::{Format, Requested};
@@ -70,7 +70,7 @@ impl Technology for AudioSocketTech {
 
     fn capabilities() -> Vec<Format> {
         // Every slin rate, so that any c() choice is acceptable.
-        Rate::ALL.into_iter().map(Format::slin).collect()
+        Rate::ALL.into_iter().filter_map(slin).collect()
     }
 
     fn request(addr: &str, requested: Requested<'_>) -> Result<NewChannel<Pvt>, (String, i32)> {
@@ -91,7 +91,15 @@ impl Technology for AudioSocketTech {
             })
             .collect();
         let rate = args.channel_rate(&defaults, &requested);
-        let format = Format::slin(rate);
+        let format = slin(rate).ok_or_else(|| {
+            (
+                format!(
+                    "AudioSocket/{addr}: Asterisk has no {} format",
+                    rate.format_name()
+                ),
+                cause::FAILURE,
+            )
+        })?;
         Ok(NewChannel {
             // As Asterisk's own driver names them, so that a call can be
             // found by its UUID in `core show channels`, AMI and ARI.

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::playout::queued_audio;
 use super::remote::Remote;
 use super::server_addr::ServerAddr;
 use super::shared::Shared;
@@ -101,7 +100,7 @@ fn view(e: &Entry, now: Instant) -> SessionView {
             .connected
             .load(std::sync::atomic::Ordering::Acquire),
         stats: e.shared.stats.snapshot(),
-        buffered: queued_audio(e.rate, e.shared.queued_frames()),
+        buffered: e.shared.buffered(e.rate),
     }
 }
 

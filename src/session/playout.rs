@@ -12,13 +12,6 @@ use super::end_reason::EndReason;
 use super::events::{Event, Queued};
 use super::handle::Session;
 use super::stats::Stats;
-use crate::protocol::Rate;
-
-/// About how long `frames` queued playout frames last (short tail frames
-/// count as whole ones, so this is an estimate).
-pub(crate) fn queued_audio(rate: Rate, frames: usize) -> Duration {
-    rate.duration_of(frames * rate.frame_samples())
-}
 
 impl Session {
     /// Before the channel thread waits: publishes when it will look at the
@@ -192,6 +185,6 @@ impl Session {
 
     /// Server audio waiting to be played.
     pub fn buffered(&self) -> Duration {
-        queued_audio(self.rate, self.shared.queued_frames())
+        self.shared.buffered(self.rate)
     }
 }

@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::playout::queued_audio;
 use super::server_addr::ServerAddr;
 use super::shared::Shared;
 use crate::locks::lock;
@@ -75,7 +74,7 @@ impl Remote {
 
     /// Server audio queued and not yet played.
     pub fn buffered(&self) -> Duration {
-        queued_audio(self.rate, self.shared.queued_frames())
+        self.shared.buffered(self.rate)
     }
 
     pub fn is_connected(&self) -> bool {

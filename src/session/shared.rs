@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 use super::fd::Waker;
 use super::outbox::Outbox;
 use super::stats::Stats;
+use crate::protocol::Rate;
 
 /// `look_at` while the channel thread is looking at the queue.
 const AWAKE: u64 = 0;
@@ -108,16 +109,18 @@ impl Shared {
         })
     }
 
-    /// Server audio queued and not yet played, in frames: none while a
-    /// flush is on its way to the channel thread.
-    pub fn queued_frames(&self) -> usize {
+    /// About how long the server audio queued and not yet played lasts
+    /// (short tail frames count as whole ones): none while a flush is on
+    /// its way to the channel thread.
+    pub fn buffered(&self, rate: Rate) -> Duration {
         let flushing = self.flush_generation.load(Ordering::Acquire)
             != self.playing_generation.load(Ordering::Acquire);
-        if flushing {
+        let frames = if flushing {
             0
         } else {
             self.queued_frames.load(Ordering::Relaxed)
-        }
+        };
+        rate.duration_of(frames * rate.frame_samples())
     }
 
     pub fn stopped(&self) -> bool {
