@@ -78,8 +78,7 @@ fn slin16_option_uses_kind_0x12_both_ways_and_restores_formats() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app16", srv.port), "1@echo");
-    let mut conn = srv.accept(5 * S).unwrap();
-    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
+    let mut conn = srv.accept_call();
     // One second of 16 kHz audio, echoed back by the far end (whose own
     // formats are 8 kHz, so Asterisk resamples: the length survives, not
     // every bit).
@@ -114,8 +113,7 @@ fn a_three_second_burst_is_heard_whole_in_order_at_real_time_pace() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@echo");
-    let mut conn = srv.accept(5 * S).unwrap();
-    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
+    let mut conn = srv.accept_call();
     // Three seconds at once, in odd-sized payloads.
     let pcm = ramp(24_000);
     conn.send_audio(0x10, &pcm, 1001);
@@ -141,8 +139,7 @@ fn dtmf_flows_both_ways() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@dtmf");
-    let mut conn = srv.accept(5 * S).unwrap();
-    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
+    let mut conn = srv.accept_call();
     let digits = conn.read_digits_until(b'#', 10 * S);
     assert_eq!(digits, b"159#", "the far end's SendDTMF reaches the server");
     // Digits sent before the far end listens would be lost to SendDTMF.
@@ -164,8 +161,7 @@ fn eight_seconds_of_mutual_silence_does_not_end_the_call() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@silent");
-    let mut conn = srv.accept(5 * S).unwrap();
-    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
+    let mut conn = srv.accept_call();
     let t0 = Instant::now();
     assert!(
         !conn.wait_closed(8 * S),
@@ -185,8 +181,7 @@ fn channel_hangup_closes_the_socket_promptly() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@hangup1");
-    let mut conn = srv.accept(5 * S).unwrap();
-    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
+    let mut conn = srv.accept_call();
     let t0 = Instant::now();
     let bye = conn.read_msg(5 * S).expect("a hangup message");
     assert_eq!(bye.kind, 0x00);
@@ -209,8 +204,7 @@ fn server_error_sets_the_status_and_code() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@silent");
-    let mut conn = srv.accept(5 * S).unwrap();
-    conn.read_msg(2 * S).unwrap();
+    let mut conn = srv.accept_call();
     conn.send(0xff, &[0x02]);
     let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
     assert!(line.contains("status=SERVER_ERROR code=0x02"), "{line}");

@@ -63,19 +63,8 @@ fn external_media_streams_at_the_requested_rate_with_the_uuid_in_its_name() {
         let media_id = string_field(&media, "id").expect("a channel id");
         let name = string_field(&media, "name").expect("a channel name");
         assert_eq!(name, format!("AudioSocket/127.0.0.1:{}-{UUID}", srv.port));
-        let mut conn = srv.accept(5 * S).expect("the channel connects");
-        assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
-
-        let tone = ari.ok("POST", "channels?endpoint=Local/1@tone&app=bot");
-        let tone_id = string_field(&tone, "id").expect("a channel id");
-        ari.wait_stasis_start(&media_id, 5 * S);
-        ari.wait_stasis_start(&tone_id, 5 * S);
-        let bridge = ari.ok("POST", "bridges?type=mixing");
-        let bridge_id = string_field(&bridge, "id").expect("a bridge id");
-        ari.ok(
-            "POST",
-            &format!("bridges/{bridge_id}/addChannel?channel={media_id},{tone_id}"),
-        );
+        let mut conn = srv.accept_call();
+        let (tone_id, bridge_id) = ari.bridge_with_tone(&media_id);
 
         // Let the bridge settle, then listen for a second.
         conn.read_for(Duration::from_millis(500));
@@ -128,18 +117,8 @@ fn external_media_with_barge_in_is_flushed_through_a_channel_variable() {
         ),
     );
     let media_id = string_field(&media, "id").expect("a channel id");
-    let mut conn = srv.accept(5 * S).expect("the channel connects");
-    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
-    let tone = ari.ok("POST", "channels?endpoint=Local/1@tone&app=bot");
-    let tone_id = string_field(&tone, "id").expect("a channel id");
-    ari.wait_stasis_start(&media_id, 5 * S);
-    ari.wait_stasis_start(&tone_id, 5 * S);
-    let bridge = ari.ok("POST", "bridges?type=mixing");
-    let bridge_id = string_field(&bridge, "id").expect("a bridge id");
-    ari.ok(
-        "POST",
-        &format!("bridges/{bridge_id}/addChannel?channel={media_id},{tone_id}"),
-    );
+    let mut conn = srv.accept_call();
+    let (tone_id, bridge_id) = ari.bridge_with_tone(&media_id);
     // A second and a half of 16 kHz audio from the bot, queued at once.
     conn.send_audio(0x12, &common::ramp(24000), 640);
     std::thread::sleep(Duration::from_millis(200));
@@ -154,9 +133,7 @@ fn external_media_with_barge_in_is_flushed_through_a_channel_variable() {
     assert!(buffered(&ari) <= 40, "nothing queued after the flush");
     let body = ari.ok("GET", &var("status"));
     assert_eq!(string_field(&body, "value").as_deref(), Some("CONNECTED"));
-    ari.ok("DELETE", &format!("channels/{tone_id}"));
-    ari.ok("DELETE", &format!("channels/{media_id}"));
-    ari.ok("DELETE", &format!("bridges/{bridge_id}"));
+    ari.tear_down(&[&tone_id, &media_id], &bridge_id);
     assert!(conn.wait_closed(5 * S));
     assert!(ast.wait_no_channels(10 * S));
 }

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::ami::{self, Ami};
-use common::asterisk::Options;
 use common::server::Conn;
 use common::{ramp, Asterisk, TestServer, UUID};
 
@@ -170,25 +169,14 @@ fn heard(ast: &Asterisk, port: u16) -> f64 {
     common::wav_samples(&file).len() as f64 / 8000.0
 }
 
-fn start(test: &str, files: &[(&str, &str)], ami_port: Option<u16>) -> Option<Asterisk> {
-    let manager = ami_port.map(|p| ami::manager_conf(p, ""));
-    let mut all: Vec<(&str, &str)> = files.to_vec();
-    if let Some(m) = &manager {
-        all.push(("manager.conf", m));
-    }
-    // The recordings' folder is only known once the instance exists, so
-    // the dialplan names it and is written afterwards.
-    let ast = Asterisk::start_with(
-        test,
-        Options {
-            dialplan: "",
-            files: &all,
-            ..Options::default()
-        },
-    )?;
+/// Starts an Asterisk with AMI and the dialplan above. (The recordings'
+/// folder is only known once the instance exists, so the dialplan names it
+/// and is written afterwards.)
+fn start(test: &str, files: &[(&str, &str)]) -> Option<(Asterisk, Ami)> {
+    let (ast, ami) = ami::start(test, "", "", files)?;
     ast.write_config("extensions.conf", &dialplan(&ast.scratch()));
     ast.cli("dialplan reload");
-    Some(ast)
+    Some((ast, ami))
 }
 
 /// Five seconds sent at once, a flush one second in: the caller hears about
@@ -198,10 +186,9 @@ fn start(test: &str, files: &[(&str, &str)], ami_port: Option<u16>) -> Option<As
 /// a second for a bot that limits its unsent data).
 #[test]
 fn a_flush_one_second_into_five_leaves_about_one_second_heard() {
-    let Some(ast) = start(
+    let Some((ast, _)) = start(
         "barge_in_flush",
         &[("audiosocket.conf", "[general]\nplayout_buffer = 6000\n")],
-        None,
     ) else {
         return;
     };
@@ -215,8 +202,7 @@ fn a_flush_one_second_into_five_leaves_about_one_second_heard() {
             &format!("{}@bot", srv.port),
             &format!("{}@record", srv.port),
         );
-        let mut conn = srv.accept(5 * S).expect("connects");
-        conn.read_msg(2 * S).unwrap();
+        let conn = srv.accept_call();
         let mut bot = Bot::new(conn, true);
         bot.queue_audio(&ramp(5 * 8000));
         bot.pump_for(S);
@@ -234,15 +220,12 @@ fn a_flush_one_second_into_five_leaves_about_one_second_heard() {
 
 #[test]
 fn marks_and_drained_reports_come_back_once_their_audio_has_played() {
-    let port = ami::free_port();
-    let Some(ast) = start("barge_in_marks", &[], Some(port)) else {
+    let Some((ast, mut ami)) = start("barge_in_marks", &[]) else {
         return;
     };
-    let mut ami = Ami::connect(port);
     let srv = TestServer::new();
     ast.originate(&format!("{}@bot", srv.port), "1@silent");
-    let mut conn = srv.accept(5 * S).expect("connects");
-    conn.read_msg(2 * S).unwrap();
+    let conn = srv.accept_call();
     let mut bot = Bot::new(conn, false);
     let sent = Instant::now();
     bot.queue_audio(&ramp(4000));
@@ -283,15 +266,12 @@ fn marks_and_drained_reports_come_back_once_their_audio_has_played() {
 
 #[test]
 fn asterisks_side_reaches_the_session_through_audiosocket_from_ami() {
-    let port = ami::free_port();
-    let Some(ast) = start("barge_in_ami", &[], Some(port)) else {
+    let Some((ast, mut ami)) = start("barge_in_ami", &[]) else {
         return;
     };
-    let mut ami = Ami::connect(port);
     let srv = TestServer::new();
     ast.originate(&format!("{}@bot", srv.port), "1@silent");
-    let mut conn = srv.accept(5 * S).expect("connects");
-    conn.read_msg(2 * S).unwrap();
+    let conn = srv.accept_call();
     let chan = ast
         .channel_in("AudioSocket")
         .expect("a channel in AudioSocket()");

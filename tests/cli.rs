@@ -22,8 +22,7 @@ fn show_sessions_session_and_stats_during_and_after_a_call() {
         .contains("0 AudioSocket sessions"));
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
-    let mut conn = srv.accept(5 * S).unwrap();
-    conn.read_msg(2 * S).unwrap();
+    let mut conn = srv.accept_call();
     conn.send_audio(0x10, &common::ramp(8000), 320);
     conn.read_for(Duration::from_millis(500));
 

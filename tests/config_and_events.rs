@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::ami::{self, Ami};
+use common::ami;
 use common::asterisk::Options;
 use common::{Asterisk, TestServer, UUID};
 
@@ -18,8 +18,7 @@ fn dialplan() -> String {
 fn call_kind(ast: &Asterisk) -> u8 {
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
-    let mut conn = srv.accept(5 * S).expect("connects");
-    conn.read_msg(2 * S).unwrap();
+    let mut conn = srv.accept_call();
     let m = conn.read_msg(2 * S).expect("audio");
     conn.hangup();
     ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
@@ -135,23 +134,12 @@ fn the_file_behaves_like_every_asterisk_configuration_file() {
 
 #[test]
 fn ami_events_follow_each_session() {
-    let port = ami::free_port();
-    let manager = ami::manager_conf(port, "");
-    let Some(ast) = Asterisk::start_with(
-        "ami_events",
-        Options {
-            dialplan: &dialplan(),
-            files: &[("manager.conf", &manager)],
-            ..Options::default()
-        },
-    ) else {
+    let Some((ast, mut ami)) = ami::start("ami_events", &dialplan(), "", &[]) else {
         return;
     };
-    let mut ami = Ami::connect(port);
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
-    let mut conn = srv.accept(5 * S).unwrap();
-    conn.read_msg(2 * S).unwrap();
+    let mut conn = srv.accept_call();
     let start = ami.event("AudioSocketSessionStart", 10 * S);
     assert_eq!(start.field("UUID"), UUID);
     assert_eq!(start.field("Server"), format!("127.0.0.1:{}", srv.port));

@@ -7,8 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::ami::{self, Ami};
-use common::asterisk::Options;
+use common::ami;
 use common::{Asterisk, TestServer, UUID};
 
 const S: Duration = Duration::from_secs(1);
@@ -44,8 +43,7 @@ fn a_reset_or_a_close_with_unread_audio_is_a_server_hangup() {
     for unread in [false, true] {
         let srv = TestServer::new();
         ast.originate(&format!("{}@app", srv.port), "1@tone");
-        let mut conn = srv.accept(5 * S).expect("connects");
-        conn.read_msg(2 * S).unwrap();
+        let conn = srv.accept_call();
         if unread {
             std::thread::sleep(Duration::from_millis(500));
             drop(conn);
@@ -73,8 +71,7 @@ fn a_redirect_takes_the_caller_elsewhere_and_is_not_a_hangup() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
-    let mut conn = srv.accept(5 * S).expect("connects");
-    conn.read_msg(2 * S).unwrap();
+    let mut conn = srv.accept_call();
     conn.read_for(Duration::from_millis(300));
     let concise = ast.cli("core show channels concise");
     let chan = concise
@@ -99,23 +96,17 @@ fn a_redirect_takes_the_caller_elsewhere_and_is_not_a_hangup() {
 
 #[test]
 fn the_driver_tells_a_callers_hangup_like_the_application() {
-    let port = ami::free_port();
-    let manager = ami::manager_conf(port, "AUDIOSOCKET_STATUS");
-    let Some(ast) = Asterisk::start_with(
+    let Some((ast, mut ami)) = ami::start(
         "driver_caller_hangup",
-        Options {
-            dialplan: &dialplan(),
-            files: &[("manager.conf", &manager)],
-            ..Options::default()
-        },
+        &dialplan(),
+        "AUDIOSOCKET_STATUS",
+        &[],
     ) else {
         return;
     };
-    let mut ami = Ami::connect(port);
     let srv = TestServer::new();
     ast.originate(&format!("{}@dial", srv.port), "1@hangup1");
-    let mut conn = srv.accept(5 * S).expect("connects");
-    conn.read_msg(2 * S).unwrap();
+    let mut conn = srv.accept_call();
     let name = format!("AudioSocket/127.0.0.1:{}-{UUID}", srv.port);
     let end = ami.event("AudioSocketSessionEnd", 10 * S);
     assert_eq!(end.field("Channel"), name);
@@ -140,8 +131,7 @@ fn an_inactivity_timeout_is_a_notice_and_a_normal_clearing_in_both() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app-idle", srv.port), "1@silent");
-    let mut conn = srv.accept(5 * S).expect("connects");
-    conn.read_msg(2 * S).unwrap();
+    let _conn = srv.accept_call();
     let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
     assert!(line.contains("status=TIMEOUT"), "{line}");
     let told = ast.expect_log(&[&format!("127.0.0.1:{} ended: no audio", srv.port)], S);
@@ -149,8 +139,7 @@ fn an_inactivity_timeout_is_a_notice_and_a_normal_clearing_in_both() {
 
     let srv = TestServer::new();
     ast.originate(&format!("{}@dial-idle", srv.port), "1@silent");
-    let mut conn = srv.accept(5 * S).expect("connects");
-    conn.read_msg(2 * S).unwrap();
+    let _conn = srv.accept_call();
     let hh = ast.expect_log(&["AS-HANGUP", &format!("127.0.0.1:{}-", srv.port)], 5 * S);
     assert!(hh.contains("cause=16 status=TIMEOUT"), "{hh}");
     let told = ast.expect_log(&[&format!("127.0.0.1:{} ended: no audio", srv.port)], S);
@@ -171,8 +160,7 @@ fn connected_is_logged_once_per_call() {
     for ctx in ["app", "dial"] {
         let srv = TestServer::new();
         ast.originate(&format!("{}@{ctx}", srv.port), "1@tone");
-        let mut conn = srv.accept(5 * S).expect("connects");
-        conn.read_msg(2 * S).unwrap();
+        let mut conn = srv.accept_call();
         conn.read_for(Duration::from_millis(300));
         conn.hangup();
         ast.expect_log(&[&format!("127.0.0.1:{} ended", srv.port)], 5 * S);

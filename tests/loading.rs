@@ -148,8 +148,7 @@ fn unload_with_a_live_call_is_refused_and_allowed_after() {
     };
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
-    let mut conn = srv.accept(5 * S).unwrap();
-    conn.read_msg(2 * S).unwrap();
+    let mut conn = srv.accept_call();
     let out = ast.cli(&format!("module unload {MODULE}"));
     assert!(!out.contains("Unloaded"), "{out}");
     ast.expect_log(&["chan_audiosocket_rs", "use count"], 5 * S);

@@ -1,6 +1,8 @@
 //! A small AMI client for the tests: logs in, reads events, sends actions.
 
 use std::io::{BufRead, BufReader, Write};
+
+use super::asterisk::{Asterisk, Options};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,29 @@ pub fn manager_conf(port: u16, channelvars: &str) -> String {
          channelvars = {channelvars}\n\n\
          [test]\nsecret = test\nread = all\nwrite = all\n"
     )
+}
+
+/// Starts an Asterisk with `dialplan` and `files` whose AMI adds
+/// `channelvars` to channel events, and logs in to it.
+pub fn start(
+    test: &str,
+    dialplan: &str,
+    channelvars: &str,
+    files: &[(&str, &str)],
+) -> Option<(Asterisk, Ami)> {
+    let port = free_port();
+    let manager = manager_conf(port, channelvars);
+    let mut all = files.to_vec();
+    all.push(("manager.conf", &manager));
+    let ast = Asterisk::start_with(
+        test,
+        Options {
+            dialplan,
+            files: &all,
+            ..Options::default()
+        },
+    )?;
+    Some((ast, Ami::connect(port)))
 }
 
 /// A free TCP port on loopback (for AMI, HTTP and the like).

@@ -130,6 +130,30 @@ impl Ari {
         panic!("channel {id} did not enter the application");
     }
 
+    /// Bridges channel `id` (in the application) with a new channel playing
+    /// a tone; returns the tone channel's and the bridge's ids.
+    pub fn bridge_with_tone(&self, id: &str) -> (String, String) {
+        let tone = self.ok("POST", "channels?endpoint=Local/1@tone&app=bot");
+        let tone_id = string_field(&tone, "id").expect("a channel id");
+        self.wait_stasis_start(id, Duration::from_secs(5));
+        self.wait_stasis_start(&tone_id, Duration::from_secs(5));
+        let bridge = self.ok("POST", "bridges?type=mixing");
+        let bridge_id = string_field(&bridge, "id").expect("a bridge id");
+        self.ok(
+            "POST",
+            &format!("bridges/{bridge_id}/addChannel?channel={id},{tone_id}"),
+        );
+        (tone_id, bridge_id)
+    }
+
+    /// Hangs up the channels and destroys the bridge.
+    pub fn tear_down(&self, channels: &[&str], bridge: &str) {
+        for c in channels {
+            self.ok("DELETE", &format!("channels/{c}"));
+        }
+        self.ok("DELETE", &format!("bridges/{bridge}"));
+    }
+
     /// A request that must succeed; its body.
     pub fn ok(&self, method: &str, path: &str) -> String {
         let (status, body) = self.request(method, path);

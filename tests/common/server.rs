@@ -41,6 +41,19 @@ impl TestServer {
         srv
     }
 
+    /// Waits for a call's connection and checks that it opens with the
+    /// UUID message; a missing call fails the test.
+    pub fn accept_call(&self) -> Conn {
+        let mut conn = self
+            .accept(Duration::from_secs(5))
+            .expect("the module connects");
+        let first = conn
+            .read_msg(Duration::from_secs(2))
+            .expect("a first message");
+        assert_eq!(first.kind, 0x01, "the UUID comes first");
+        conn
+    }
+
     /// Waits for one connection.
     pub fn accept(&self, timeout: Duration) -> Option<Conn> {
         let t0 = Instant::now();
