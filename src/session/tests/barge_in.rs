@@ -300,9 +300,9 @@ fn written_ahead(barge_in: bool, notsent_lowat: i32, play: Duration) -> f64 {
 /// can write beyond it is what the kernels hold on both sides: ours is
 /// capped, and so is the server's when it limits its unsent data
 /// (TCP_NOTSENT_LOWAT). A server that does not is held back by its own
-/// stack's send buffer, which on Linux the module keeps small (the segment
-/// size it announces); this machine's stack grows it as data flows, so
-/// that figure is reported rather than bounded here.
+/// stack's send buffer: the segment size the module announces keeps it
+/// small at first, but Linux grows it while the module reads, so that
+/// figure is reported rather than bounded here.
 #[test]
 fn with_barge_in_a_flooding_server_is_held_back_after_the_playout_buffer() {
     let play = Duration::from_millis(1500);
