@@ -97,6 +97,7 @@ impl CallArgs {
             .or(defaults.inactivity_timeout);
         c.playout_buffer = defaults.playout_buffer;
         c.uplink_buffer = defaults.uplink_buffer;
+        c.max_lateness = defaults.max_lateness;
         c
     }
 }
@@ -255,6 +256,7 @@ mod tests {
             uplink_buffer: Duration::from_millis(300),
             inactivity_timeout: Some(Duration::from_secs(60)),
             default_rate: Some(Rate::Hz16000),
+            max_lateness: None,
             barge_in: false,
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
@@ -263,8 +265,8 @@ mod tests {
         assert_eq!(c.connect_timeout, Duration::from_secs(7));
         assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(60)));
         assert_eq!(
-            (c.playout_buffer, c.uplink_buffer),
-            (defaults.playout_buffer, defaults.uplink_buffer)
+            (c.playout_buffer, c.uplink_buffer, c.max_lateness),
+            (defaults.playout_buffer, defaults.uplink_buffer, None)
         );
         let given = parse_app_args(&format!("{U},h:1,c(slin48)t(1)i(5)")).unwrap();
         let c = given.session_config("x", "", &defaults);

@@ -21,7 +21,7 @@ fn age(d: Duration) -> String {
 /// `audiosocket show sessions`: one line per live session.
 pub fn sessions(list: &[SessionView]) -> String {
     let mut out = format!(
-        "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>8} {:>6}\n",
+        "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>8} {:>13}\n",
         "Channel",
         "UUID",
         "Server",
@@ -31,12 +31,12 @@ pub fn sessions(list: &[SessionView]) -> String {
         "Frames up/down",
         "Bytes up/down",
         "Buffer",
-        "Drops"
+        "Drops up/down"
     );
     for s in list {
         let _ = writeln!(
             out,
-            "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>6}",
+            "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>13}",
             s.channel,
             s.uuid,
             s.server.to_string(),
@@ -46,7 +46,7 @@ pub fn sessions(list: &[SessionView]) -> String {
             format!("{}/{}", s.stats.frames_up, s.stats.frames_down),
             format!("{}/{}", s.stats.bytes_up, s.stats.bytes_down),
             s.buffered.as_millis(),
-            s.stats.dropped_up,
+            format!("{}/{}", s.stats.dropped_up, s.stats.dropped_down),
         );
     }
     let _ = writeln!(
@@ -78,7 +78,7 @@ pub fn session(s: &SessionView) -> String {
          Frames up/down:   {}/{}\n\
          Bytes up/down:    {}/{}\n\
          Playout buffer:   {} ms\n\
-         Dropped up:       {}\n\
+         Dropped up/down:  {}/{}\n\
          Protocol errors:  {}\n",
         s.channel,
         s.uuid,
@@ -98,6 +98,7 @@ pub fn session(s: &SessionView) -> String {
         st.bytes_down,
         s.buffered.as_millis(),
         st.dropped_up,
+        st.dropped_down,
         st.protocol_errors,
     )
 }
@@ -119,12 +120,13 @@ pub fn stats(
     }
     let _ = writeln!(
         out,
-        "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}",
+        "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}\nDropped late:       {}",
         ended_with(Status::ConnectFailed),
         t.protocol_errors,
         t.bytes_up,
         t.bytes_down,
-        t.dropped_up
+        t.dropped_up,
+        t.dropped_down
     );
     if !addresses.is_empty() {
         let _ = writeln!(
@@ -171,6 +173,7 @@ mod tests {
                 frames_up: 10,
                 bytes_up: 6430,
                 dropped_up: 2,
+                dropped_down: 3,
                 frames_down: 9,
                 bytes_down: 5760,
                 protocol_errors: 1,
@@ -194,7 +197,7 @@ mod tests {
             "10/9",
             "6430/5760",
             "40 ms",
-            " 2",
+            " 2/3",
         ] {
             assert!(lines[1].contains(want), "{want} in {}", lines[1]);
         }

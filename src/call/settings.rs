@@ -29,6 +29,8 @@ pub struct Settings {
     pub playout_buffer: Duration,
     pub uplink_buffer: Duration,
     pub inactivity_timeout: Option<Duration>,
+    /// `max_lateness`: drop server audio later than this (None: never).
+    pub max_lateness: Option<Duration>,
     /// `default_codec`, when the file sets it.
     pub default_rate: Option<Rate>,
     /// `barge_in`: the extension on for every call, as if option `b`.
@@ -42,6 +44,7 @@ impl Default for Settings {
             playout_buffer: SessionConfig::DEFAULT_PLAYOUT_BUFFER,
             uplink_buffer: SessionConfig::DEFAULT_UPLINK_BUFFER,
             inactivity_timeout: None,
+            max_lateness: Some(SessionConfig::DEFAULT_MAX_LATENESS),
             default_rate: None,
             barge_in: false,
         }
@@ -77,6 +80,14 @@ impl Settings {
                 .map(|v| self.playout_buffer = Duration::from_millis(v as u64)),
             "uplink_buffer" => number(value, 100.0, 60000.0, "ms")
                 .map(|v| self.uplink_buffer = Duration::from_millis(v as u64)),
+            "max_lateness" => match number(value, 0.0, 60000.0, "ms")? {
+                // Under a frame would drop audio on ordinary scheduling jitter.
+                v if v > 0.0 && v < 20.0 => Err(format!("{value} ms: 0 (never) or 20 to 60000 ms")),
+                v => {
+                    self.max_lateness = (v > 0.0).then(|| Duration::from_millis(v as u64));
+                    Ok(())
+                }
+            },
             "inactivity_timeout" => number(value, 0.0, 86400.0, "seconds")
                 .map(|v| self.inactivity_timeout = (v > 0.0).then(|| Duration::from_secs_f64(v))),
             "default_codec" => Rate::from_format_name(value)
@@ -159,10 +170,15 @@ mod tests {
                 ("inactivity_timeout", "30"),
                 ("default_codec", "slin16"),
                 ("barge_in", "yes"),
+                ("max_lateness", "350"),
             ],
         )])
         .unwrap();
         assert!(s.barge_in);
+        assert_eq!(s.max_lateness, Some(Duration::from_millis(350)));
+        let never = from_sections(&[section("general", &[("max_lateness", "0")])]).unwrap();
+        assert_eq!(never.max_lateness, None);
+        assert!(from_sections(&[section("general", &[("max_lateness", "5")])]).is_err());
         assert_eq!(s.connect_timeout, Duration::from_millis(500));
         assert_eq!(s.playout_buffer, Duration::from_millis(500));
         assert_eq!(s.uplink_buffer, Duration::from_millis(250));

@@ -147,9 +147,7 @@ impl Technology for AudioSocketTech {
             session.take_wake_up();
         }
         let event = session.next_event(Instant::now());
-        if event.is_some() {
-            session.wake_again_if_more();
-        }
+        session.park_until_readable(Instant::now());
         match event {
             None => ReadResult::Nothing,
             Some(Event::Connected) => {

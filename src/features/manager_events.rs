@@ -74,6 +74,7 @@ pub fn ended(started: &Started, outcome: &Outcome, stats: StatsSnapshot) {
         ("BytesUp", stats.bytes_up.to_string()),
         ("BytesDown", stats.bytes_down.to_string()),
         ("DroppedUp", stats.dropped_up.to_string()),
+        ("DroppedLate", stats.dropped_down.to_string()),
         ("ProtocolErrors", stats.protocol_errors.to_string()),
     ]);
     event("AudioSocketSessionEnd", &fields);

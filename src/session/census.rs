@@ -47,6 +47,7 @@ pub struct Totals {
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub dropped_up: u64,
+    pub dropped_down: u64,
 }
 
 static LIVE: Mutex<Vec<(u64, Entry)>> = Mutex::new(Vec::new());
@@ -58,6 +59,7 @@ static ENDED: Mutex<Totals> = Mutex::new(Totals {
     bytes_up: 0,
     bytes_down: 0,
     dropped_up: 0,
+    dropped_down: 0,
 });
 
 fn add(t: &mut Totals, s: &StatsSnapshot) {
@@ -65,6 +67,7 @@ fn add(t: &mut Totals, s: &StatsSnapshot) {
     t.bytes_up += s.bytes_up;
     t.bytes_down += s.bytes_down;
     t.dropped_up += s.dropped_up;
+    t.dropped_down += s.dropped_down;
 }
 
 /// A session starts; the id it gets is what it leaves with.

@@ -4,22 +4,39 @@
 use super::end_reason::EndReason;
 
 /// Server audio ready to play: little-endian samples at the session's rate.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct AudioFrame {
     pub pcm: Vec<u8>,
     /// The flush generation it was queued in: a flush since makes it stale.
     pub(crate) generation: u64,
+    /// When it should play at the latest, were nothing late: its arrival,
+    /// or just after the frame before it (a burst is never late).
+    pub(crate) due: Option<std::time::Instant>,
 }
 
 impl AudioFrame {
     pub fn new(pcm: Vec<u8>) -> AudioFrame {
-        AudioFrame { pcm, generation: 0 }
+        AudioFrame {
+            pcm,
+            generation: 0,
+            due: None,
+        }
     }
 
     pub fn samples(&self) -> usize {
         self.pcm.len() / 2
     }
 }
+
+/// Two frames are the same when they carry the same audio; the session's
+/// bookkeeping (generation, schedule) is not part of it.
+impl PartialEq for AudioFrame {
+    fn eq(&self, other: &AudioFrame) -> bool {
+        self.pcm == other.pcm
+    }
+}
+
+impl Eq for AudioFrame {}
 
 /// A mark in the server's audio (barge-in extension), or one the dialplan
 /// placed after the audio queued so far.

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{bounded, Receiver};
 
+use super::caller_clock::CallerClock;
 use super::census;
 use super::events::Queued;
 use super::fd::TimerFd;
@@ -34,10 +35,26 @@ pub struct Session {
     pub(super) server_wants_drained: bool,
     /// The flush generation this thread last saw.
     pub(super) generation: u64,
+    /// Drop server audio later than this (see `SessionConfig::max_lateness`).
+    pub(super) max_lateness: Option<std::time::Duration>,
+    pub(super) logged_late: bool,
     pub(super) pacer: Pacer,
     pub(super) timer: TimerFd,
     /// When the timer is armed to expire, if it is.
     pub(super) timer_at: Option<Instant>,
+    /// The caller's frames, as the clock playout may follow.
+    pub(super) clock: CallerClock,
+    /// A frame waits for the caller's next frame rather than the timer:
+    /// look by then.
+    pub(super) look_by: Option<Instant>,
+    /// The channel thread parks (see [`Session::park`]): it looks by
+    /// `look_by` by itself.
+    pub(super) parks: bool,
+    /// A frame waits for the caller's next frame, and the channel thread
+    /// does not park: that frame wakes it (see `playout.rs`).
+    pub(super) awaits_caller: bool,
+    /// The timer is armed only in case the caller's frame does not come.
+    pub(super) timer_waits_for_caller: bool,
     pub(super) rate: Rate,
     pub(super) connected: bool,
     pub(super) ended: bool,
@@ -55,7 +72,7 @@ pub struct Session {
 impl Session {
     /// Starts the session's I/O thread, which resolves and connects at once.
     pub fn start(config: SessionConfig, log: Arc<dyn Log>) -> io::Result<Session> {
-        let rate = config.rate;
+        let (rate, max_lateness) = (config.rate, config.max_lateness);
         let outbox_limit =
             SessionConfig::frames_in(config.uplink_buffer) * (rate.frame_bytes() + HEADER_LEN);
         let shared = Arc::new(Shared::new(Outbox::new(outbox_limit))?);
@@ -88,9 +105,16 @@ impl Session {
             head: None,
             server_wants_drained: false,
             generation: 0,
+            max_lateness,
+            logged_late: false,
             pacer: Pacer::default(),
             timer,
             timer_at: None,
+            clock: CallerClock::default(),
+            look_by: None,
+            parks: false,
+            awaits_caller: false,
+            timer_waits_for_caller: false,
             rate,
             connected: false,
             ended: false,

@@ -36,6 +36,8 @@ pub(crate) struct IoThread {
     input: ServerInput,
     /// The flush generation the items in `pending` belong to.
     generation: u64,
+    /// When the last audio queued is due (see `AudioFrame::due`).
+    stream_due: Option<Instant>,
     /// When the server last sent something.
     last_heard: Instant,
 }
@@ -58,6 +60,7 @@ impl IoThread {
             pending_limit,
             input,
             generation: 0,
+            stream_due: None,
             last_heard: Instant::now(),
         }
     }
@@ -149,6 +152,7 @@ impl IoThread {
         if generation != self.generation {
             self.input.discard_audio(&mut self.pending);
             self.generation = generation;
+            self.stream_due = None;
         }
         let marks = std::mem::take(&mut *lock(&self.shared.dialplan_marks));
         for id in marks {
@@ -287,17 +291,26 @@ impl IoThread {
     fn flush_pending(&mut self) {
         let mut sent = false;
         let mut urgent = false;
+        let now = Instant::now();
         while let Some(item) = self.pending.pop_front() {
             let mut item = match item {
                 Queued::Flush => {
                     // Everything queued before now is stale.
                     self.generation =
                         self.shared.flush_generation.fetch_add(1, Ordering::AcqRel) + 1;
+                    self.stream_due = None;
                     urgent = true;
                     continue;
                 }
                 Queued::Audio(mut f) => {
                     f.generation = self.generation;
+                    // Stamped once, when first offered to the queue (a
+                    // frame a full queue refused keeps its stamp).
+                    if f.due.is_none() {
+                        let due = self.stream_due.map_or(now, |d| now.max(d));
+                        f.due = Some(due);
+                        self.stream_due = Some(due + self.config.rate.duration_of(f.samples()));
+                    }
                     Queued::Audio(f)
                 }
                 Queued::Mark(mut m) => {

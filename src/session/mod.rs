@@ -8,9 +8,9 @@
 //!   straight into the non-blocking socket; what the kernel does not take
 //!   waits, bounded, for the I/O thread.
 //! - Down (`io_thread.rs`, `server_input.rs`, `assembler.rs`, then
-//!   `playout.rs`, `pacer.rs`): the I/O thread reads and decodes the
-//!   server's bytes into events; the channel thread plays them at real-time
-//!   pace. When the queue is full the I/O thread stops reading, so TCP
+//!   `playout.rs`, `pacer.rs`, `caller_clock.rs`): the I/O thread reads and
+//!   decodes the server's bytes into events; the channel thread plays them
+//!   at real-time pace, at the caller's own frames when they are a clock. When the queue is full the I/O thread stops reading, so TCP
 //!   slows the server.
 //! - Between the two threads (`shared.rs`): the state both touch and the
 //!   wake-up protocol; `handle.rs` starts and stops a session.
@@ -22,6 +22,7 @@
 //!   live ones (`census.rs`, `stats.rs`).
 
 mod assembler;
+mod caller_clock;
 pub mod census;
 mod connect;
 mod end_reason;

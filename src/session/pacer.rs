@@ -17,11 +17,6 @@ const SLACK: Duration = Duration::from_millis(60);
 /// How far before its slot a frame may play.
 const EARLY: Duration = Duration::from_millis(20);
 
-/// How long after the next slot the channel thread looks for a frame by
-/// itself, without being woken for it (see [`Pacer::expect_next`]): a frame
-/// of a paced server that arrives up to this late costs no wake-up.
-pub(crate) const LATE: Duration = Duration::from_millis(5);
-
 #[derive(Default)]
 pub(crate) struct Pacer {
     next: Option<Instant>,
@@ -35,10 +30,9 @@ impl Pacer {
             .filter(|at| *at > now)
     }
 
-    /// While audio is flowing: when the channel thread should look for the
-    /// next frame by itself (a little after its slot), if that is still ahead.
-    pub fn expect_next(&self, now: Instant) -> Option<Instant> {
-        self.next.map(|n| n + LATE).filter(|at| *at > now)
+    /// Whether the next frame's slot has passed: playout is behind.
+    pub fn behind(&self, now: Instant) -> bool {
+        self.next.is_some_and(|n| n <= now)
     }
 
     /// While the audio played so far still sounds: when it ends.
@@ -93,8 +87,6 @@ mod tests {
         p.played(early, F);
         // ...but the one after waits for its own slot's frame before.
         assert_eq!(p.wait_until(early), Some(t0 + F));
-        assert_eq!(p.expect_next(early), Some(t0 + 2 * F + LATE));
-        assert_eq!(p.expect_next(t0 + 2 * F + LATE), None);
     }
 
     #[test]
@@ -119,6 +111,7 @@ mod tests {
         p.played(t0, F);
         assert_eq!(p.busy_until(t0 + F), Some(t0 + 2 * F));
         assert_eq!(p.busy_until(t0 + 2 * F), None);
+        assert!(!p.behind(t0 + F) && p.behind(t0 + 2 * F));
     }
 
     #[test]
@@ -129,6 +122,7 @@ mod tests {
         let late = t0 + Duration::from_millis(25);
         assert_eq!(p.wait_until(late), None);
         p.played(late, F);
-        assert_eq!(p.expect_next(late), Some(t0 + 2 * F + LATE));
+        // The schedule holds: what played so far ends at t0 + 2F.
+        assert_eq!(p.busy_until(late), Some(t0 + 2 * F));
     }
 }

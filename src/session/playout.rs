@@ -1,33 +1,45 @@
 //! Down: what the server sent leaves the queue for the channel, audio at
-//! real-time pace under the session's timer. A mark leaves when the audio
-//! before it has been played; audio and marks a flush made stale are
-//! skipped; a drained report waits until the audio played so far has ended.
+//! real-time pace: at the caller's own frames when those are a clock
+//! (`caller_clock.rs`), else under the session's timer. A mark leaves when
+//! the audio before it has been played; audio and marks a flush made stale
+//! are skipped, and audio too far behind its schedule (an overloaded
+//! machine) is dropped; a drained report waits until the audio played so
+//! far has ended.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::TryRecvError;
 
+use super::caller_clock::MARGIN;
 use super::end_reason::EndReason;
 use super::events::{Event, Queued};
 use super::handle::Session;
 use super::stats::Stats;
+use crate::logging::Level;
+use crate::slog;
 
 impl Session {
     /// Before the channel thread waits: publishes when it will look at the
     /// queue by itself, so that the I/O thread need not wake it for audio
-    /// that could not play before then anyway (a frame waiting on the
-    /// timer, or the next frame of a stream, looked for just after its
-    /// slot). Returns the longest the wait may last (`None`: until woken or
-    /// the timer); zero when something arrived meanwhile. Callers that never
-    /// park are woken for every event. See `shared.rs` for why no wake-up
-    /// is lost.
+    /// it will find then anyway (a frame waiting on the timer, or the
+    /// caller's next frame when those are the clock: see
+    /// `caller_clock.rs`). Returns the longest the wait may last (`None`:
+    /// until woken or the timer); zero when something arrived meanwhile.
+    /// Without a time to look, the I/O thread wakes it as soon as audio
+    /// arrives. Callers that never park are woken for every event. See
+    /// `shared.rs` for why no wake-up is lost.
     pub fn park(&mut self, now: Instant) -> Option<Duration> {
+        self.parks = true;
         let (at, timeout) = if self.ended {
             (None, None)
         } else if let Some(at) = self.timer_at {
             (Some(at), None)
-        } else if let Some(at) = self.pacer.expect_next(now) {
+        } else if let Some(at) = self
+            .look_by
+            .filter(|at| *at > now)
+            .or_else(|| self.clock.next_frame(now).map(|c| c + MARGIN))
+        {
             (Some(at), Some(at - now))
         } else {
             (None, None)
@@ -44,8 +56,48 @@ impl Session {
         self.shared.unpark();
     }
 
+    /// A frame may play from `at`: look then, at the caller's next frame if
+    /// that comes within a frame of it (no wake-up of its own), else when
+    /// the timer fires.
+    fn play_from(&mut self, at: Instant, now: Instant) {
+        let frame = self.rate.duration_of(self.rate.frame_samples());
+        match self.clock.next_frame(now) {
+            Some(caller) if caller <= at + frame => self.await_caller(caller, now),
+            _ => self.wake_at(at, now),
+        }
+    }
+
+    /// Plays the next frame at the caller's frame due at `caller`, and by
+    /// the margin after it should that frame not come. A channel thread
+    /// that parks looks then by itself. One that does not (the channel
+    /// driver, read only when its descriptors are readable) is woken by the
+    /// caller's frame as it passes through `send_audio` (the thread is
+    /// awake then: no context switch), and by the timer should it not come.
+    fn await_caller(&mut self, caller: Instant, now: Instant) {
+        let by = caller + MARGIN;
+        if self.parks {
+            if self.timer_at.take().is_some() {
+                self.timer.disarm();
+            }
+            self.look_by = Some(by);
+        } else {
+            self.wake_at(by, now);
+            self.timer_waits_for_caller = true;
+            self.awaits_caller = true;
+        }
+    }
+
+    /// Whether audio due at `due` is further behind than the session allows.
+    fn too_late(&self, due: Option<Instant>, now: Instant) -> bool {
+        match (due, self.max_lateness) {
+            (Some(due), Some(max)) => now.saturating_duration_since(due) > max,
+            _ => false,
+        }
+    }
+
     /// Makes the session's timer fire at `at` (unless it already will).
     fn wake_at(&mut self, at: Instant, now: Instant) {
+        self.timer_waits_for_caller = false;
         if self.timer_at != Some(at) {
             self.timer.arm(at.saturating_duration_since(now));
             self.timer_at = Some(at);
@@ -56,17 +108,19 @@ impl Session {
     /// real-time pace: when the next one is not yet due this returns None
     /// and arms the timer among [`Session::wait_fds`] for when it is.
     pub fn next_event(&mut self, now: Instant) -> Option<Event> {
-        if let Some(at) = self.timer_at {
-            if self.timer.drain() {
-                // The one-shot timer expired, and is now disarmed.
-                self.timer_at = None;
-            } else if now >= at {
-                // Due by our clock but not yet by the kernel's: disarm, so a
-                // late expiry cannot leave the descriptor readable for good.
+        // The timer cannot have expired before its time: no system call
+        // until then.
+        if self.timer_at.is_some_and(|at| now >= at) {
+            // A one-shot timer that expired is disarmed once drained; one due
+            // by our clock but not yet by the kernel's is disarmed, so that a
+            // late expiry cannot leave the descriptor readable for good.
+            if !self.timer.drain() {
                 self.timer.disarm();
-                self.timer_at = None;
             }
+            self.timer_at = None;
         }
+        self.look_by = None;
+        self.awaits_caller = false;
         if self.ended {
             return None;
         }
@@ -94,6 +148,21 @@ impl Session {
                 Some(Queued::Audio(f)) if f.generation < generation => {
                     self.shared.queued_frames.fetch_sub(1, Ordering::Relaxed);
                 }
+                Some(Queued::Audio(f)) if self.too_late(f.due, now) => {
+                    self.shared.queued_frames.fetch_sub(1, Ordering::Relaxed);
+                    Stats::add(&self.shared.stats.dropped_down, 1);
+                    if !std::mem::replace(&mut self.logged_late, true) {
+                        slog!(
+                            self.log,
+                            Level::Warning,
+                            "{}: the machine is too loaded to play AudioSocket audio in time; \
+                             dropping audio more than {} ms late (counted in 'audiosocket show \
+                             sessions')",
+                            self.label,
+                            self.max_lateness.unwrap_or_default().as_millis()
+                        );
+                    }
+                }
                 Some(Queued::Mark(m)) if m.generation < generation => {}
                 Some(Queued::ReportDrained) => self.server_wants_drained = true,
                 Some(Queued::Flush) => {}
@@ -105,11 +174,21 @@ impl Session {
         match &self.head {
             Some(Queued::Audio(frame)) => {
                 if let Some(at) = self.pacer.wait_until(now) {
-                    self.wake_at(at, now);
+                    self.play_from(at, now);
                     return None;
+                }
+                // Clocked by the caller: one frame per caller frame, unless
+                // playout fell behind its schedule (the server's clock runs
+                // a little fast).
+                if self.clock.played_since_caller() && !self.pacer.behind(now) {
+                    if let Some(caller) = self.clock.next_frame(now) {
+                        self.await_caller(caller, now);
+                        return None;
+                    }
                 }
                 let length = self.rate.duration_of(frame.samples());
                 self.pacer.played(now, length);
+                self.clock.played(now);
             }
             Some(Queued::Mark(_)) => {
                 if let Some(at) = self.pacer.busy_until(now) {
@@ -173,12 +252,34 @@ impl Session {
         None
     }
 
-    /// For a caller that takes one event per wake-up (the channel driver's
-    /// read callback, which returns one frame): while more events wait,
-    /// makes the wait return again so that it asks. A caller that loops on
-    /// [`Session::next_event`] until `None` needs none of this.
-    pub fn wake_again_if_more(&self) {
-        if !self.ended && !self.queue.is_empty() {
+    /// For a channel thread that takes one event per wake-up and waits
+    /// only on [`Session::wait_fds`] (the channel driver, read when they
+    /// are readable), after each read: makes the descriptors readable again
+    /// at once while more events wait, and otherwise publishes when the
+    /// timer will make it look by itself, so that the I/O thread need not
+    /// wake it for audio it will find then. With nothing to play, it waits
+    /// for the caller's next frame when those are a clock (see
+    /// `await_caller`). See `shared.rs` for why no wake-up is lost.
+    pub fn park_until_readable(&mut self, now: Instant) {
+        if self.ended {
+            self.shared.park(None, || false);
+            return;
+        }
+        // The timer set for a caller frame that came since waits for the
+        // next one instead: moved, not left to wake the thread for nothing.
+        let idle = self.head.is_none()
+            && (self.timer_at.is_none() || self.timer_waits_for_caller)
+            && self.queue.is_empty();
+        if idle {
+            if let Some(caller) = self.clock.next_frame(now) {
+                self.await_caller(caller, now);
+            }
+        }
+        let waiting = self.head.is_none();
+        if self
+            .shared
+            .park(self.timer_at, || waiting && !self.queue.is_empty())
+        {
             self.shared.chan_wake.wake();
         }
     }

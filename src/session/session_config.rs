@@ -21,6 +21,9 @@ pub struct SessionConfig {
     pub playout_buffer: Duration,
     /// Channel audio held for a server that is not reading before it is dropped.
     pub uplink_buffer: Duration,
+    /// Server audio that falls further than this behind its schedule (the
+    /// machine is too loaded to play it in time) is dropped; None: never.
+    pub max_lateness: Option<Duration>,
     /// The barge-in extension: flush, marks and drained reports on the
     /// socket, and a tight bound on what the server can write ahead.
     pub barge_in: bool,
@@ -34,6 +37,7 @@ impl SessionConfig {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
     pub const DEFAULT_PLAYOUT_BUFFER: Duration = Duration::from_secs(2);
     pub const DEFAULT_UPLINK_BUFFER: Duration = Duration::from_secs(1);
+    pub const DEFAULT_MAX_LATENESS: Duration = Duration::from_millis(200);
 
     pub fn new(uuid: [u8; 16], server: ServerAddr, rate: Rate, label: &str) -> Self {
         SessionConfig {
@@ -44,6 +48,7 @@ impl SessionConfig {
             inactivity_timeout: None,
             playout_buffer: Self::DEFAULT_PLAYOUT_BUFFER,
             uplink_buffer: Self::DEFAULT_UPLINK_BUFFER,
+            max_lateness: Some(Self::DEFAULT_MAX_LATENESS),
             barge_in: false,
             label: label.to_string(),
             channel_id: String::new(),

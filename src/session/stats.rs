@@ -8,6 +8,9 @@ pub(crate) struct Stats {
     pub dropped_up: AtomicU64,
     pub frames_down: AtomicU64,
     pub bytes_down: AtomicU64,
+    /// Server frames dropped because they fell too far behind (an
+    /// overloaded machine).
+    pub dropped_down: AtomicU64,
     pub protocol_errors: AtomicU64,
 }
 
@@ -18,6 +21,7 @@ pub struct StatsSnapshot {
     pub dropped_up: u64,
     pub frames_down: u64,
     pub bytes_down: u64,
+    pub dropped_down: u64,
     pub protocol_errors: u64,
 }
 
@@ -33,6 +37,7 @@ impl Stats {
             dropped_up: self.dropped_up.load(Relaxed),
             frames_down: self.frames_down.load(Relaxed),
             bytes_down: self.bytes_down.load(Relaxed),
+            dropped_down: self.dropped_down.load(Relaxed),
             protocol_errors: self.protocol_errors.load(Relaxed),
         }
     }

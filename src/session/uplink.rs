@@ -16,6 +16,13 @@ impl Session {
         if !self.connected || self.ended || pcm.is_empty() {
             return;
         }
+        self.clock.caller_frame(std::time::Instant::now());
+        if std::mem::take(&mut self.awaits_caller) {
+            // One write to the wake-up descriptor and no context switch:
+            // the thread it wakes is this one, which finds the descriptor
+            // readable when it next waits.
+            self.shared.chan_wake.wake();
+        }
         let mut msg = std::mem::take(&mut self.scratch);
         msg.clear();
         encode_audio(&mut msg, self.rate, pcm);

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod barge_in;
+mod caller_clock;
 
 use super::*;
 use crate::logging::{Level, Log};
@@ -202,6 +203,9 @@ fn a_full_playout_buffer_pushes_back_on_the_server_without_loss() {
     let log = Arc::new(Captured::default());
     let mut cfg = SessionConfig::new(UUID, addr, Rate::Hz8000, "Test/chan");
     cfg.playout_buffer = Duration::from_millis(200);
+    // The channel thread stands still for half a second below, which the
+    // lateness bound would take for a starved machine (tested on its own).
+    cfg.max_lateness = None;
     let mut s = Session::start(cfg, log).unwrap();
     let (mut peer, _) = l.accept().unwrap();
     read_msg(&mut peer).unwrap();
@@ -611,4 +615,63 @@ fn a_server_closing_with_unread_audio_hangs_up_with_a_reset() {
             ending(&ev)
         );
     }
+}
+
+/// A channel thread that does not run for half a second (an overloaded
+/// machine) drops the paced audio that fell more than `max_lateness`
+/// behind, and plays the rest in order; a burst sent early is never late.
+#[test]
+fn audio_that_falls_too_far_behind_is_dropped_and_counted_but_a_burst_never() {
+    let (l, addr) = listener();
+    let mut cfg = SessionConfig::new(UUID, addr.clone(), Rate::Hz8000, "Test/chan");
+    cfg.max_lateness = Some(Duration::from_millis(100));
+    let log = Arc::new(Captured::default());
+    let mut s = Session::start(cfg.clone(), log.clone()).unwrap();
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    pump(&mut s, Duration::from_millis(50));
+    let server = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        for i in 0..60u32 {
+            std::thread::sleep(
+                (t0 + Duration::from_millis(20 * i as u64))
+                    .saturating_duration_since(Instant::now()),
+            );
+            let mut m = Vec::new();
+            encode_audio(&mut m, Rate::Hz8000, &[i as u8; 320]);
+            peer.write_all(&m).unwrap();
+        }
+        peer
+    });
+    // Starved for half a second, then the channel thread runs again.
+    std::thread::sleep(Duration::from_millis(500));
+    let ev = pump(&mut s, Duration::from_millis(1100));
+    let played: Vec<u8> = ev
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Audio(f) => Some(f.pcm[0]),
+            _ => None,
+        })
+        .collect();
+    let dropped = s.stats().dropped_down;
+    assert!((15..=25).contains(&dropped), "{dropped} dropped");
+    assert_eq!(played.len() as u64 + dropped, 60, "{played:?}");
+    assert!(
+        played.windows(2).all(|w| w[0] < w[1]),
+        "in order: {played:?}"
+    );
+    assert_eq!(played[0] as u64, dropped, "only the oldest were dropped");
+    assert_eq!(log.warnings().len(), 1, "{:?}", log.warnings());
+    drop(server.join().unwrap());
+
+    // Two seconds at once: paced out over two seconds, nothing late.
+    let mut s = Session::start(cfg, log).unwrap();
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let mut burst = Vec::new();
+    encode_audio(&mut burst, Rate::Hz8000, &pattern(32000));
+    peer.write_all(&burst).unwrap();
+    let ev = pump(&mut s, Duration::from_millis(2300));
+    assert_eq!(audio_bytes(&ev), pattern(32000));
+    assert_eq!(s.stats().dropped_down, 0);
 }

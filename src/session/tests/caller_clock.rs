@@ -1,0 +1,239 @@
+//! Playout clocked by the caller's frames, over loopback: a phone's
+//! frames, a caller that only echoes ours, a caller that stops, a channel
+//! thread that parks (the application) and one that does not (the driver).
+
+use super::*;
+
+const PERIOD: Duration = Duration::from_millis(20);
+
+/// The far end of the call, as the channel thread sees it.
+#[derive(Clone, Copy)]
+enum Caller {
+    /// A frame every 20 ms whatever the server does, for `for_` (then
+    /// silence: a phone on hold, a bridge that stopped sending).
+    Phone { for_: Duration },
+    /// A frame right after each frame played to it (`Echo()`).
+    Echo,
+}
+
+struct Run {
+    events: Vec<(Instant, Event)>,
+    /// When the caller's frames went to the session.
+    sent: Vec<Instant>,
+    wake_ups: usize,
+}
+
+/// Runs the channel side for `limit` with `caller` at the far end:
+/// parked as the application waits, or not, as the driver is read.
+fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> Run {
+    let start = Instant::now();
+    let deadline = start + limit;
+    let mut run = Run {
+        events: Vec::new(),
+        sent: Vec::new(),
+        wake_ups: 0,
+    };
+    let mut next_send = start;
+    let mut echo_at: Option<Instant> = None;
+    let frame = [0u8; 320];
+    let mut readable = true;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return run;
+        }
+        let send = match caller {
+            Caller::Phone { for_ } if now >= next_send && now < start + for_ => {
+                next_send += PERIOD;
+                true
+            }
+            Caller::Echo if echo_at.is_some_and(|at| now >= at) => {
+                echo_at = None;
+                true
+            }
+            _ => false,
+        };
+        if send && session.is_connected() {
+            session.send_audio(&frame);
+            run.sent.push(now);
+        }
+        // The application looks after every wake-up; the driver is read
+        // one event at a time, only when a descriptor is readable.
+        while readable || parked {
+            readable = false;
+            let ev = session.next_event(Instant::now());
+            if !parked {
+                session.park_until_readable(Instant::now());
+            }
+            let Some(ev) = ev else {
+                break;
+            };
+            if matches!(ev, Event::Audio(_)) && matches!(caller, Caller::Echo) {
+                echo_at = Some(Instant::now() + Duration::from_millis(1));
+            }
+            run.events.push((Instant::now(), ev));
+        }
+        let now = Instant::now();
+        let mut until = deadline;
+        match caller {
+            Caller::Phone { for_ } if next_send < start + for_ => until = until.min(next_send),
+            Caller::Echo => until = echo_at.map_or(until, |at| until.min(at)),
+            _ => {}
+        }
+        let mut wait = until.saturating_duration_since(now);
+        if parked {
+            wait = session.park(now).map_or(wait, |d| d.min(wait));
+        }
+        let mut fds = session.wait_fds().map(|fd| fd::pollfd(fd, libc::POLLIN));
+        fd::poll(&mut fds, Some(wait)).unwrap();
+        if parked {
+            session.unpark();
+        }
+        if fds[0].revents != 0 {
+            run.wake_ups += 1;
+            session.take_wake_up();
+        }
+        readable = fds.iter().any(|fd| fd.revents != 0);
+    }
+}
+
+fn connected_session() -> (Session, TcpStream) {
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let ev = pump(&mut s, Duration::from_millis(50));
+    assert_eq!(ev.first().map(|e| &e.1), Some(&Event::Connected));
+    // Drains what the module sends, as a server does.
+    let mut reader = peer.try_clone().unwrap();
+    std::thread::spawn(move || while read_msg(&mut reader).is_some() {});
+    (s, peer)
+}
+
+/// Frames numbered 1..=n in their first byte.
+fn numbered(n: usize) -> Vec<u8> {
+    let mut wire = Vec::new();
+    for i in 1..=n {
+        encode_audio(&mut wire, Rate::Hz8000, &[i as u8; 320]);
+    }
+    wire
+}
+
+fn played(run: &Run) -> Vec<(Instant, u8)> {
+    run.events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::Audio(f) => Some((*t, f.pcm[0])),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every frame once, in order, at real-time pace with no gap a listener
+/// would hear as a stall.
+fn assert_whole_and_paced(played: &[(Instant, u8)], n: usize) {
+    let order: Vec<u8> = played.iter().map(|p| p.1).collect();
+    assert_eq!(order, (1..=n as u8).collect::<Vec<_>>());
+    let spread = played[n - 1].0 - played[0].0;
+    let expected = PERIOD * (n as u32 - 1);
+    assert!(
+        spread + Duration::from_millis(60) >= expected && spread <= expected * 5 / 4,
+        "{n} frames played over {spread:?}"
+    );
+    let gap = played.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap();
+    assert!(gap < Duration::from_millis(80), "a gap of {gap:?}");
+}
+
+/// A parked channel thread with a phone at the far end plays a paced
+/// server's frames at the phone's frames: the I/O thread does not wake it
+/// for each one.
+#[test]
+fn a_phones_frames_clock_a_paced_server_without_a_wake_up_per_frame() {
+    let (mut s, mut peer) = connected_session();
+    let server = std::thread::spawn(move || {
+        let wire = numbered(100);
+        let t0 = Instant::now() + Duration::from_millis(200);
+        for (i, frame) in wire.chunks(323).enumerate() {
+            std::thread::sleep((t0 + PERIOD * i as u32).saturating_duration_since(Instant::now()));
+            peer.write_all(frame).unwrap();
+        }
+        peer
+    });
+    let phone = Caller::Phone {
+        for_: Duration::from_secs(5),
+    };
+    let r = run(&mut s, Duration::from_millis(2600), phone, true);
+    drop(server.join().unwrap());
+    let p = played(&r);
+    assert_whole_and_paced(&p, 100);
+    // Played as the phone's frames came in, not as the server's did.
+    let clocked = p
+        .iter()
+        .filter(|(t, _)| {
+            r.sent
+                .iter()
+                .any(|s| *s <= *t && *t - *s < Duration::from_millis(3))
+        })
+        .count();
+    assert!(
+        clocked >= 80,
+        "{clocked} of 100 frames played at a phone frame"
+    );
+    assert!(r.wake_ups <= 25, "{} wake-ups for 100 frames", r.wake_ups);
+}
+
+/// A caller that only answers our frames cannot clock them: the session
+/// finds out and plays on its own timer, parked or not.
+#[test]
+fn a_caller_that_echoes_our_frames_never_stalls_playout() {
+    for parked in [true, false] {
+        let (mut s, mut peer) = connected_session();
+        // Regular echoes first, as a bridge's would be.
+        peer.write_all(&numbered(150)).unwrap();
+        let r = run(&mut s, Duration::from_millis(3500), Caller::Echo, parked);
+        assert_whole_and_paced(&played(&r), 150);
+        assert!(
+            r.sent.len() >= 140,
+            "parked {parked}: {} echoes",
+            r.sent.len()
+        );
+    }
+}
+
+/// The driver's channel thread never parks: a caller frame wakes it for
+/// the frame that waits on it, and when the caller stops the timer takes
+/// over.
+#[test]
+fn a_driver_plays_at_its_callers_frames_and_on_when_they_stop() {
+    let (mut s, mut peer) = connected_session();
+    let phone = Caller::Phone {
+        for_: Duration::from_millis(1200),
+    };
+    // The phone's clock settles before the burst arrives, half a period
+    // out of step with it (the timer alone would play between its frames).
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(210));
+        peer.write_all(&numbered(100)).unwrap();
+        peer
+    });
+    let r = run(&mut s, Duration::from_millis(2800), phone, false);
+    drop(writer.join().unwrap());
+    let p = played(&r);
+    assert_whole_and_paced(&p, 100);
+    let last_sent = *r.sent.last().unwrap();
+    let while_sending: Vec<_> = p.iter().filter(|(t, _)| *t <= last_sent).collect();
+    let clocked = while_sending
+        .iter()
+        .filter(|(t, _)| {
+            r.sent
+                .iter()
+                .any(|s| *s <= *t && *t - *s < Duration::from_millis(3))
+        })
+        .count();
+    assert!(
+        clocked * 5 >= while_sending.len() * 4,
+        "{clocked} of {} frames played at a caller frame",
+        while_sending.len()
+    );
+    assert!(p.len() - while_sending.len() >= 40, "the rest played after");
+}
