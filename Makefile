@@ -89,14 +89,17 @@ integration: build test-deps
 test: lint unit integration
 
 # Microbenchmarks, then the side-by-side comparison with Asterisk's built-in
-# AudioSocket modules (needs an installed Asterisk that has them).
+# AudioSocket modules and chan_websocket, on the newest Asterisk installed
+# (or ASTERISK_PREFIX); a column that Asterisk lacks is skipped, saying why.
 BENCH_CALLS ?= 100,300,500
 BENCH_SECONDS ?= 20
 BENCH_ROUNDS ?= 3
+BENCH_WORKLOADS ?= echo,paced,talking
 bench: build
 	$(CARGO) bench --no-default-features --bench hot_paths --target-dir target/bench
-	ASTERISK_PREFIX=$(firstword $(ASTERISK_PREFIXES)) AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) \
-		$(CARGO) run --release --example bench -- --calls $(BENCH_CALLS) --seconds $(BENCH_SECONDS) --rounds $(BENCH_ROUNDS)
+	ASTERISK_PREFIX=$(lastword $(ASTERISK_PREFIXES)) AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) \
+		$(CARGO) run --release --example bench -- --calls $(BENCH_CALLS) --seconds $(BENCH_SECONDS) \
+		--rounds $(BENCH_ROUNDS) --workloads $(BENCH_WORKLOADS)
 
 # Fuzzes the decoder and the session's reading of server bytes, starting
 # from the small corpus kept in fuzz/corpus (new finds go to a scratch copy).
