@@ -12,8 +12,9 @@ enum Caller {
     /// A frame every 20 ms whatever the server does, for `for_` (then
     /// silence: a phone on hold, a bridge that stopped sending).
     Phone { for_: Duration },
-    /// A frame right after each frame played to it (`Echo()`).
-    Echo,
+    /// A frame this long after each frame played to it (`Echo()`, some
+    /// hops away on a loaded machine).
+    Echo(Duration),
 }
 
 struct Run {
@@ -34,7 +35,7 @@ fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> 
         wake_ups: 0,
     };
     let mut next_send = start;
-    let mut echo_at: Option<Instant> = None;
+    let mut echoes: std::collections::VecDeque<Instant> = Default::default();
     let frame = [0u8; 320];
     let mut readable = true;
     loop {
@@ -47,8 +48,8 @@ fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> 
                 next_send += PERIOD;
                 true
             }
-            Caller::Echo if echo_at.is_some_and(|at| now >= at) => {
-                echo_at = None;
+            Caller::Echo(_) if echoes.front().is_some_and(|at| now >= *at) => {
+                echoes.pop_front();
                 true
             }
             _ => false,
@@ -68,8 +69,8 @@ fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> 
             let Some(ev) = ev else {
                 break;
             };
-            if matches!(ev, Event::Audio(_)) && matches!(caller, Caller::Echo) {
-                echo_at = Some(Instant::now() + Duration::from_millis(1));
+            if let (Event::Audio(_), Caller::Echo(delay)) = (&ev, caller) {
+                echoes.push_back(Instant::now() + delay);
             }
             run.events.push((Instant::now(), ev));
         }
@@ -77,7 +78,7 @@ fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> 
         let mut until = deadline;
         match caller {
             Caller::Phone { for_ } if next_send < start + for_ => until = until.min(next_send),
-            Caller::Echo => until = echo_at.map_or(until, |at| until.min(at)),
+            Caller::Echo(_) => until = echoes.front().map_or(until, |at| until.min(*at)),
             _ => {}
         }
         let mut wait = until.saturating_duration_since(now);
@@ -186,17 +187,19 @@ fn a_phones_frames_clock_a_paced_server_without_a_wake_up_per_frame() {
 /// finds out and plays on its own timer, parked or not.
 #[test]
 fn a_caller_that_echoes_our_frames_never_stalls_playout() {
-    for parked in [true, false] {
-        let (mut s, mut peer) = connected_session();
-        // Regular echoes first, as a bridge's would be.
-        peer.write_all(&numbered(150)).unwrap();
-        let r = run(&mut s, Duration::from_millis(3500), Caller::Echo, parked);
-        assert_whole_and_paced(&played(&r), 150);
-        assert!(
-            r.sent.len() >= 140,
-            "parked {parked}: {} echoes",
-            r.sent.len()
-        );
+    for delay in [1, 6, 12] {
+        for parked in [true, false] {
+            let (mut s, mut peer) = connected_session();
+            peer.write_all(&numbered(150)).unwrap();
+            let echo = Caller::Echo(Duration::from_millis(delay));
+            let r = run(&mut s, Duration::from_millis(3500), echo, parked);
+            assert_whole_and_paced(&played(&r), 150);
+            assert!(
+                r.sent.len() >= 140,
+                "parked {parked}: {} echoes",
+                r.sent.len()
+            );
+        }
     }
 }
 
