@@ -37,9 +37,11 @@ deps:
 	$(call apt,libclang-dev,needed by bindgen)
 
 # What the integration tests use beside Asterisk: nss_wrapper gives the
-# test Asterisk its own hosts file (a name with several addresses).
+# test Asterisk its own hosts file (a name with several addresses); stunnel
+# terminates TLS in front of a plain server, as users deploy it; openssl
+# makes keys as README shows.
 test-deps:
-	$(call apt,libnss-wrapper,used by the integration tests)
+	$(call apt,libnss-wrapper stunnel4 openssl,used by the integration tests)
 
 build: deps
 	$(CARGO) build --release

@@ -30,3 +30,9 @@ pub mod session;
 mod asterisk;
 #[cfg(all(feature = "module", not(test)))]
 mod features;
+
+/// Certificates made at test time and a TLS front, shared with the
+/// integration tests.
+#[cfg(test)]
+#[path = "../tests/common/tls.rs"]
+mod test_pki;

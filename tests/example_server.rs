@@ -1,4 +1,4 @@
-//! The example server (examples/audiosocket_server.rs) answers as its
+//! The example server (examples/audiosocket_server/) answers as its
 //! usage says: echo, record to WAV, play a WAV at real-time pace.
 
 mod common;
@@ -114,4 +114,76 @@ fn record_writes_the_call_to_a_wav_file_and_play_plays_it_back_paced() {
     assert!(spread >= Duration::from_millis(900), "paced: {spread:?}");
     assert_eq!(msgs.last().unwrap().1.kind, 0x00, "then hangs up");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A TLS client of the tests' own; with `ours`, it shows that certificate.
+fn tls_client(
+    port: u16,
+    pki: &common::tls::Pki,
+    ours: Option<&common::tls::Issued>,
+) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+    use std::sync::Arc;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(pki.roots());
+    let config = match ours {
+        Some(c) => builder
+            .with_client_auth_cert(vec![c.cert.clone()], c.key())
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let t0 = Instant::now();
+    let sock = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if t0.elapsed() < 10 * S => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("the example server did not listen: {e}"),
+        }
+    };
+    sock.set_read_timeout(Some(5 * S)).unwrap();
+    rustls::StreamOwned::new(conn, sock)
+}
+
+/// Sends the UUID and a frame; the echoed frame, if it comes back.
+fn echo_through(
+    mut tls: rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>,
+) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    let pcm = ramp(160);
+    let mut wire = vec![0x01, 0, 16];
+    wire.extend(uuid_bytes());
+    wire.extend([0x10, 1, 64]);
+    wire.extend(&pcm);
+    tls.write_all(&wire)?;
+    let mut back = vec![0u8; 3 + pcm.len()];
+    tls.read_exact(&mut back)?;
+    assert_eq!(&back[..3], &[0x10, 1, 64]);
+    Ok(back.split_off(3))
+}
+
+#[test]
+fn echo_listens_with_tls_and_admits_only_known_clients_with_client_ca() {
+    use common::tls::{Pki, Role};
+    let pki = Pki::new("example");
+    let stranger = Pki::new("example-stranger");
+    let server = pki.issue("server", &["127.0.0.1"], Role::Server, false);
+    let pbx = pki.issue("pbx", &["pbx.example"], Role::Client, false);
+    let foreign = stranger.issue("foreign", &["pbx.example"], Role::Client, false);
+    let cert = server.cert_file.display().to_string();
+    let key = server.key_file.display().to_string();
+    let ca = pki.ca_file().display().to_string();
+
+    let srv = start(&["echo", "--tls", &cert, &key]);
+    let back = echo_through(tls_client(srv.1, &pki, None)).unwrap();
+    assert_eq!(back, ramp(160));
+
+    let srv = start(&["echo", "--tls", &cert, &key, "--client-ca", &ca]);
+    let back = echo_through(tls_client(srv.1, &pki, Some(&pbx))).unwrap();
+    assert_eq!(back, ramp(160));
+    assert!(echo_through(tls_client(srv.1, &pki, None)).is_err());
+    assert!(echo_through(tls_client(srv.1, &pki, Some(&foreign))).is_err());
 }

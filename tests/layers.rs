@@ -77,21 +77,51 @@ fn feature_code_writes_no_unsafe() {
 fn the_session_files_import_each_other_one_way() {
     let dir = src().join("session");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // What `prefix` names in `text`: the session files it imports.
+    fn named_after(text: &str, prefix: &str) -> Vec<String> {
+        code(text)
+            .flat_map(|l| {
+                l.split(prefix)
+                    .skip(1)
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect::<String>()
+            })
+            .collect()
+    }
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let path = entry.path();
         let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
             continue;
         };
-        if path.extension().is_none_or(|e| e != "rs") || name == "mod" {
+        // A folder (tls/) is one node: what its files import from the
+        // session's other files.
+        let (texts, up): (Vec<String>, &str) = if path.is_dir() {
+            let files = std::fs::read_dir(&path).unwrap().flatten();
+            let texts = files
+                .map(|f| f.path())
+                .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+                .map(|f| std::fs::read_to_string(f).unwrap())
+                .collect();
+            (texts, "super::super::")
+        } else if path.extension().is_some_and(|e| e == "rs") && name != "mod" {
+            (vec![std::fs::read_to_string(&path).unwrap()], "super::")
+        } else {
+            continue;
+        };
+        if name == "tests" {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let deps = code(&text)
-            .flat_map(|l| l.split("super::").skip(1))
-            .map(|rest| {
-                rest.chars()
-                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                    .collect::<String>()
+        let deps = texts
+            .iter()
+            .flat_map(|t| {
+                let mut d = named_after(t, up);
+                d.extend(named_after(t, "crate::session::"));
+                d
             })
             .filter(|d| !d.is_empty() && d != "super" && d != name)
             .collect();

@@ -4,6 +4,8 @@
 //! cargo run --release --example audiosocket_server -- echo   127.0.0.1:9092
 //! cargo run --release --example audiosocket_server -- record 127.0.0.1:9092 /tmp/calls
 //! cargo run --release --example audiosocket_server -- play   127.0.0.1:9092 hello.wav
+//! cargo run --release --example audiosocket_server -- echo 0.0.0.0:9093 \
+//!     --tls server.pem server.key [--client-ca pbx-ca.pem]
 //! ```
 //!
 //! - `echo` sends every audio and DTMF message back: you hear yourself.
@@ -11,14 +13,30 @@
 //! - `play FILE` plays a 16-bit mono WAV file (8 to 192 kHz) at real-time
 //!   pace, then hangs up.
 //!
+//! With `--tls`, it listens with TLS 1.2 and 1.3 (the certificate chain
+//! and its key, PEM), and with `--client-ca` admits only clients whose
+//! certificate that CA signed (mutual TLS). A TLS front (`tls_front.rs`)
+//! terminates TLS and hands the plaintext to the same plain server, as
+//! stunnel would.
+//!
 //! Each connection gets its own thread. The protocol: a 1-byte kind, a
 //! big-endian 16-bit length, the payload; audio is little-endian 16-bit.
+
+// The tests put the same front before their scripted server.
+#[allow(dead_code)]
+mod tls_front;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
 
 const RATES: [u32; 9] = [
     8000, 12000, 16000, 24000, 32000, 44100, 48000, 96000, 192000,
@@ -182,23 +200,83 @@ fn play(mut s: TcpStream, file: &Path) -> io::Result<()> {
     write_msg(&mut s, 0x00, &[])
 }
 
+/// A TLS server configuration from PEM files; with `client_ca`, clients
+/// must show a certificate that CA signed.
+fn tls_config(cert: &str, key: &str, client_ca: Option<&str>) -> Result<ServerConfig, String> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{cert}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{key}: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| e.to_string())?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            for c in CertificateDer::pem_file_iter(ca).map_err(|e| format!("{ca}: {e}"))? {
+                roots
+                    .add(c.map_err(|e| format!("{ca}: {e}"))?)
+                    .map_err(|e| format!("{ca}: {e}"))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| e.to_string())?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    builder
+        .with_single_cert(chain, key)
+        .map_err(|e| e.to_string())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: audiosocket_server echo ADDR | record ADDR DIR | play ADDR FILE.wav";
-    let (Some(mode), Some(addr)) = (args.get(1), args.get(2)) else {
-        eprintln!("{usage}");
+    let usage = "usage: audiosocket_server echo ADDR | record ADDR DIR | play ADDR FILE.wav\n\
+                 \x20      then optionally: --tls CERT.pem KEY.pem [--client-ca CA.pem]";
+    let fail = |why: &str| -> ! {
+        eprintln!("{why}");
         std::process::exit(2);
     };
-    let extra = args.get(3).map(PathBuf::from);
+    let (Some(mode), Some(addr)) = (args.get(1), args.get(2)) else {
+        fail(usage);
+    };
+    let rest: Vec<&str> = args[3..].iter().map(String::as_str).collect();
+    let flag = rest
+        .iter()
+        .position(|a| a.starts_with("--"))
+        .unwrap_or(rest.len());
+    let extra = rest.first().filter(|_| flag > 0).map(PathBuf::from);
     if mode != "echo" && extra.is_none() {
-        eprintln!("{usage}");
-        std::process::exit(2);
+        fail(usage);
     }
-    let listener = TcpListener::bind(addr).unwrap_or_else(|e| {
-        eprintln!("cannot listen on {addr}: {e}");
+    let tls = match rest[flag..] {
+        [] => None,
+        ["--tls", cert, key] => Some(tls_config(cert, key, None)),
+        ["--tls", cert, key, "--client-ca", ca] => Some(tls_config(cert, key, Some(ca))),
+        _ => fail(usage),
+    };
+    let tls = tls.map(|t| t.unwrap_or_else(|e| fail(&e)));
+    // With TLS the plain server listens on loopback only, behind the front.
+    let plain_addr = if tls.is_some() {
+        "127.0.0.1:0"
+    } else {
+        addr.as_str()
+    };
+    let listener = TcpListener::bind(plain_addr).unwrap_or_else(|e| {
+        eprintln!("cannot listen on {plain_addr}: {e}");
         std::process::exit(1);
     });
-    eprintln!("AudioSocket {mode} server on {addr}");
+    let _front = tls.map(|config| {
+        let backend = listener.local_addr().unwrap().port();
+        tls_front::TlsFront::listen(addr, Arc::new(config), backend).unwrap_or_else(|e| {
+            eprintln!("cannot listen on {addr}: {e}");
+            std::process::exit(1);
+        })
+    });
+    let secure = if _front.is_some() { " with TLS" } else { "" };
+    eprintln!("AudioSocket {mode} server on {addr}{secure}");
     for conn in listener.incoming() {
         let Ok(s) = conn else { continue };
         let _ = s.set_nodelay(true);
@@ -208,7 +286,7 @@ fn main() {
                 "echo" => echo(s),
                 "record" => record(s, extra.as_deref().unwrap()),
                 "play" => play(s, extra.as_deref().unwrap()),
-                _ => Err(io::Error::new(io::ErrorKind::InvalidInput, usage)),
+                _ => Err(io::Error::new(io::ErrorKind::InvalidInput, "unknown mode")),
             };
             if let Err(e) = result {
                 eprintln!("{e}");

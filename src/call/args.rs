@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::settings::Settings;
 use crate::protocol::Rate;
+use crate::session::tls::TlsClient;
 use crate::session::{ServerAddr, SessionConfig};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21,6 +22,18 @@ pub struct CallOptions {
     /// `b`: the barge-in extension (flush, marks, drained reports on the
     /// socket, and a tight bound on what the server can write ahead).
     pub barge_in: bool,
+    /// `s` or `s(profile)`: TLS to the server.
+    pub tls: Option<TlsChoice>,
+}
+
+/// Which TLS a call asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsChoice {
+    /// `s`: the system's trusted certificates, no client certificate (or
+    /// the `[general] tls` profile, when audiosocket.conf names one).
+    Default,
+    /// `s(name)`: the profile `[name]` of audiosocket.conf.
+    Profile(String),
 }
 
 /// A format a channel request asked for (ARI's `format`, a caller's codecs).
@@ -71,6 +84,13 @@ impl CallArgs {
             .unwrap_or(Rate::Hz8000)
     }
 
+    /// The TLS the call uses: `s` or `s(profile)`, else `[general] tls`.
+    /// Err names a profile audiosocket.conf lacks, or says why the system's
+    /// trusted certificates cannot be used.
+    pub fn tls(&self, defaults: &Settings) -> Result<Option<TlsClient>, String> {
+        defaults.tls.for_call(self.options.tls.as_ref())
+    }
+
     /// The session's configuration for the channel named `label` whose
     /// unique id is `channel_id`: the options given, else `defaults`.
     pub fn session_config(
@@ -78,7 +98,7 @@ impl CallArgs {
         label: &str,
         channel_id: &str,
         defaults: &Settings,
-    ) -> SessionConfig {
+    ) -> Result<SessionConfig, String> {
         let mut c = SessionConfig::new(
             *self.uuid.as_bytes(),
             self.server.clone(),
@@ -98,7 +118,8 @@ impl CallArgs {
         c.playout_buffer = defaults.playout_buffer;
         c.uplink_buffer = defaults.uplink_buffer;
         c.max_lateness = defaults.max_lateness;
-        c
+        c.tls = self.tls(defaults)?;
+        Ok(c)
     }
 }
 
@@ -160,6 +181,15 @@ pub fn parse_options(s: &str) -> Result<CallOptions, String> {
             'i' => opts.inactivity_timeout = Some(parse_seconds('i', &need(value)?, 86400.0)?),
             'b' if value.is_none() => opts.barge_in = true,
             'b' => return Err("option b takes no value".into()),
+            's' => {
+                opts.tls = Some(match value {
+                    None => TlsChoice::Default,
+                    Some(v) if v.trim().is_empty() => {
+                        return Err("option s(): give a profile name, or s alone".into())
+                    }
+                    Some(v) => TlsChoice::Profile(v.trim().to_string()),
+                })
+            }
             other => return Err(format!("unknown option '{other}'")),
         }
     }
@@ -219,7 +249,9 @@ mod tests {
         assert_eq!(a.rate(&Settings::default()), Rate::Hz16000);
         assert_eq!(a.options.connect_timeout, Some(Duration::from_millis(500)));
         assert_eq!(a.options.inactivity_timeout, Some(Duration::from_secs(30)));
-        let c = a.session_config("chan", "1.1", &Settings::default());
+        let c = a
+            .session_config("chan", "1.1", &Settings::default())
+            .unwrap();
         assert_eq!(c.channel_id, "1.1");
         assert!(!c.barge_in);
         assert_eq!(c.connect_timeout, Duration::from_millis(500));
@@ -258,10 +290,11 @@ mod tests {
             default_rate: Some(Rate::Hz16000),
             max_lateness: None,
             barge_in: false,
+            tls: Default::default(),
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
         assert_eq!(plain.rate(&defaults), Rate::Hz16000);
-        let c = plain.session_config("x", "", &defaults);
+        let c = plain.session_config("x", "", &defaults).unwrap();
         assert_eq!(c.connect_timeout, Duration::from_secs(7));
         assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(60)));
         assert_eq!(
@@ -269,7 +302,7 @@ mod tests {
             (defaults.playout_buffer, defaults.uplink_buffer, None)
         );
         let given = parse_app_args(&format!("{U},h:1,c(slin48)t(1)i(5)")).unwrap();
-        let c = given.session_config("x", "", &defaults);
+        let c = given.session_config("x", "", &defaults).unwrap();
         assert_eq!(c.rate, Rate::Hz48000);
         assert_eq!(c.connect_timeout, Duration::from_secs(1));
         assert_eq!(c.inactivity_timeout, Some(Duration::from_secs(5)));
@@ -339,11 +372,21 @@ mod tests {
             ..Settings::default()
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
-        assert!(!plain.session_config("x", "", &Settings::default()).barge_in);
-        assert!(plain.session_config("x", "", &on).barge_in);
+        assert!(
+            !plain
+                .session_config("x", "", &Settings::default())
+                .unwrap()
+                .barge_in
+        );
+        assert!(plain.session_config("x", "", &on).unwrap().barge_in);
         let given = parse_app_args(&format!("{U},h:1,bc(slin16)")).unwrap();
         assert!(given.options.barge_in);
-        assert!(given.session_config("x", "", &Settings::default()).barge_in);
+        assert!(
+            given
+                .session_config("x", "", &Settings::default())
+                .unwrap()
+                .barge_in
+        );
         let driver = parse_dial_string(&format!("h:1/{U}/b")).unwrap();
         assert!(driver.options.barge_in);
         let e = parse_app_args(&format!("{U},h:1,b(1)")).unwrap_err();

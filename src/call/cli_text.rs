@@ -72,6 +72,7 @@ pub fn session(s: &SessionView) -> String {
          UUID:             {}\n\
          Server:           {}\n\
          Address:          {}\n\
+         Encryption:       {}\n\
          State:            {}\n\
          Rate:             {} Hz ({})\n\
          Age:              {}\n\
@@ -84,6 +85,7 @@ pub fn session(s: &SessionView) -> String {
         s.uuid,
         s.server,
         address(s),
+        s.encryption.as_deref().unwrap_or("none"),
         if s.connected {
             "connected"
         } else {
@@ -166,6 +168,7 @@ mod tests {
                 port: 9092,
             },
             address: Some("[::1]:9092".parse().unwrap()),
+            encryption: Some("TLS 1.3, TLS13_AES_256_GCM_SHA384".into()),
             rate: Rate::Hz16000,
             age: Duration::from_secs(3725),
             connected: true,
@@ -220,6 +223,12 @@ mod tests {
             ..list[0].clone()
         };
         assert!(session(&connecting).contains("Address:          -\n"));
+        assert!(text.contains("Encryption:       TLS 1.3, TLS13_AES_256_GCM_SHA384\n"));
+        let plain = SessionView {
+            encryption: None,
+            ..list[0].clone()
+        };
+        assert!(session(&plain).contains("Encryption:       none\n"));
         assert!(
             text.contains("Rate:             16000 Hz (slin16)"),
             "{text}"

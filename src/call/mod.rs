@@ -6,3 +6,4 @@ pub mod args;
 pub mod cli_text;
 pub mod outcome;
 pub mod settings;
+pub mod tls_settings;

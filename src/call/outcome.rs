@@ -1,7 +1,7 @@
-//! How a call's end is told, decided in one place for the application and
-//! the channel driver: the status the dialplan sees in `AUDIOSOCKET_STATUS`,
-//! the log line and its level, the hangup cause (for the driver's channel),
-//! and how many calls ended with each status.
+//! How a call's start and end are told, decided in one place for the
+//! application and the channel driver: the status the dialplan sees in
+//! `AUDIOSOCKET_STATUS`, the log lines and their levels, the hangup cause
+//! (for the driver's channel), and how many calls ended with each status.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -138,6 +138,15 @@ impl Outcome {
 static ENDED: [AtomicU64; Status::ALL.len()] = [const { AtomicU64::new(0) }; Status::ALL.len()];
 
 /// One more call ended with `status`.
+/// The verbose log line of a call that connected: "connected to
+/// host:port" and, over TLS, the version and cipher suite.
+pub fn connected(channel: &str, server: &ServerAddr, encryption: Option<&str>) -> String {
+    match encryption {
+        Some(tls) => format!("{channel}: AudioSocket connected to {server} ({tls})"),
+        None => format!("{channel}: AudioSocket connected to {server}"),
+    }
+}
+
 pub fn record(status: Status) {
     ENDED[status.index()].fetch_add(1, Relaxed);
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::tls_settings::{self, TlsSettings};
 use crate::protocol::Rate;
 use crate::session::SessionConfig;
 
@@ -35,6 +36,8 @@ pub struct Settings {
     pub default_rate: Option<Rate>,
     /// `barge_in`: the extension on for every call, as if option `b`.
     pub barge_in: bool,
+    /// TLS profiles, and `tls`: the TLS every call uses.
+    pub tls: TlsSettings,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             max_lateness: Some(SessionConfig::DEFAULT_MAX_LATENESS),
             default_rate: None,
             barge_in: false,
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -63,7 +67,7 @@ fn number(v: &str, min: f64, max: f64, unit: &str) -> Result<f64, String> {
 }
 
 /// Asterisk's booleans (ast_true and ast_false).
-fn yes_no(v: &str) -> Result<bool, String> {
+pub(super) fn yes_no(v: &str) -> Result<bool, String> {
     match v.trim().to_ascii_lowercase().as_str() {
         "yes" | "true" | "y" | "t" | "1" | "on" => Ok(true),
         "no" | "false" | "n" | "f" | "0" | "off" => Ok(false),
@@ -96,6 +100,8 @@ impl Settings {
                     format!("'{value}' is not a signed linear codec (slin ... slin192)")
                 }),
             "barge_in" => yes_no(value).map(|v| self.barge_in = v),
+            // Read with the TLS profiles (see `tls_settings.rs`).
+            "tls" => Ok(()),
             _ => Err(format!("unknown setting '{name}'")),
         }
     }
@@ -106,24 +112,39 @@ impl Settings {
 pub fn from_sections(sections: &[Section]) -> Result<Settings, Vec<String>> {
     let mut s = Settings::default();
     let mut errors = Vec::new();
+    let mut profiles = Vec::new();
+    let mut every_call = None;
     for section in sections {
-        if section.name != "general" {
-            let at = section
-                .entries
-                .first()
-                .map_or(String::new(), |e| format!("line {}: ", e.line));
-            errors.push(format!(
-                "{at}unknown section [{}] (only [general])",
-                section.name
-            ));
+        if section.name == "general" {
+            for e in &section.entries {
+                if e.name == "tls" {
+                    every_call = Some((e.value.as_str(), e.line));
+                }
+                if let Err(why) = s.set(&e.name, &e.value) {
+                    errors.push(format!("line {}: {}: {why}", e.line, e.name));
+                }
+            }
             continue;
         }
-        for e in &section.entries {
-            if let Err(why) = s.set(&e.name, &e.value) {
-                errors.push(format!("line {}: {}: {why}", e.line, e.name));
+        match section.entries.iter().rev().find(|e| e.name == "type") {
+            Some(t) if t.value.trim().eq_ignore_ascii_case("tls") => profiles.push(section),
+            Some(t) => errors.push(format!(
+                "line {}: type: '{}' in [{}] is not a known type (tls)",
+                t.line, t.value, section.name
+            )),
+            None => {
+                let at = section
+                    .entries
+                    .first()
+                    .map_or(String::new(), |e| format!("line {}: ", e.line));
+                errors.push(format!(
+                    "{at}section [{}] has no type ([general], or a TLS profile with type = tls)",
+                    section.name
+                ));
             }
         }
     }
+    s.tls = tls_settings::from_sections(&profiles, every_call, &mut errors);
     if errors.is_empty() {
         Ok(s)
     } else {
@@ -220,7 +241,7 @@ mod tests {
             "line 4: colour: unknown setting 'colour'",
             "line 5: default_codec: 'ulaw' is not a signed linear codec",
             "line 6: barge_in: 'maybe' is neither yes nor no",
-            "line 2: unknown section [other] (only [general])",
+            "line 2: section [other] has no type",
         ];
         assert_eq!(e.len(), want.len(), "{e:#?}");
         for (got, want) in e.iter().zip(want) {

@@ -14,7 +14,7 @@ use crate::asterisk::format::Format;
 use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
 use crate::call::args::{parse_app_args, CallArgs};
-use crate::call::outcome::Status;
+use crate::call::outcome::{self, Status};
 use crate::session::{wait_ms, EndReason, Event, Session};
 
 pub struct AudioSocketApp;
@@ -46,6 +46,13 @@ Arguments:
                 (0x20), place marks (0x21) and ask when nothing is left to
                 play (0x22); the module bounds what the server can write
                 ahead. See AUDIOSOCKET() for the same controls from Asterisk.
+    s           TLS (1.2 or 1.3) to the server, whose certificate must be
+                valid for host and signed by a CA the system trusts
+                (/etc/ssl/certs); or by the [general] tls profile of
+                audiosocket.conf when it names one.
+    s(profile)  TLS with the profile [profile] of audiosocket.conf: its own
+                CA file, a client certificate for mutual TLS, a name to
+                check instead of host.
 
 Channel variables set on return:
   AUDIOSOCKET_STATUS      How the session ended:
@@ -54,12 +61,14 @@ Channel variables set on return:
     CHANNEL_HANGUP     The channel hung up.
     REDIRECTED         The channel was redirected elsewhere in the dialplan
                        (AMI Redirect, 'channel redirect').
-    CONNECT_FAILED     No connection within the connect timeout.
+    CONNECT_FAILED     No connection within the connect timeout, or the
+                       TLS handshake failed (the log says why).
     SERVER_ERROR       The server sent an error message.
     PROTOCOL_ERROR     The server broke the framing.
     NETWORK_ERROR      The connection failed (timed out, unreachable).
     TIMEOUT            The i() inactivity timeout expired.
-    INVALID_ARGUMENTS  The arguments above were wrong (nothing connected).
+    INVALID_ARGUMENTS  The arguments above were wrong, or s() named no TLS
+                       profile (nothing connected).
     INTERNAL_ERROR     The module failed; see the log.
   AUDIOSOCKET_ERROR_CODE  The code in the server's error message, as hex.
 
@@ -85,7 +94,15 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
     #[cfg(feature = "fault-injection")]
     crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
     let defaults = settings_file::current();
-    let rate = args.rate(&defaults);
+    let config = match args.session_config(&name, &chan.uniqueid(), &defaults) {
+        Ok(c) => c,
+        Err(e) => {
+            ast_log!(Level::Error, "{name}: AudioSocket({data}): {e}");
+            set_status(chan, Status::InvalidArguments);
+            return -1;
+        }
+    };
+    let rate = config.rate;
     let end = match slin(rate).and_then(|format| Some((format, chan.switch_formats(format)?))) {
         None => {
             let end =
@@ -94,7 +111,6 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
             end
         }
         Some((format, formats)) => {
-            let config = args.session_config(&name, &chan.uniqueid(), &defaults);
             let end = match Session::start(config, Arc::new(AsteriskLog)) {
                 Ok(mut session) => {
                     let started = manager_events::started(chan, &args, session.rate());
@@ -232,11 +248,9 @@ fn play(
         while let Some(ev) = session.next_event(Instant::now()) {
             match ev {
                 Event::Connected => {
-                    ast_log!(
-                        Level::Verbose(3),
-                        "{name}: AudioSocket connected to {}",
-                        args.server
-                    )
+                    let tls = session.encryption();
+                    let line = outcome::connected(&name, &args.server, tls.as_deref());
+                    ast_log!(Level::Verbose(3), "{line}")
                 }
                 Event::Audio(f) => {
                     chan.write(out.voice(format, &f.pcm));

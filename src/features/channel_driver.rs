@@ -15,7 +15,7 @@ use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
 use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
 use crate::call::args::{parse_dial_string, CallArgs, RequestedFormat};
-use crate::call::outcome::HangupCause;
+use crate::call::outcome::{self, HangupCause};
 use crate::call::settings::Settings;
 use crate::protocol::Rate;
 use crate::session::{EndReason, Event, Session};
@@ -82,6 +82,8 @@ impl Technology for AudioSocketTech {
         })?;
         // The settings in force when the call was requested apply to all of it.
         let defaults = settings_file::current();
+        args.tls(&defaults)
+            .map_err(|e| (format!("AudioSocket/{addr}: {e}"), cause::FAILURE))?;
         let requested: Vec<RequestedFormat> = requested
             .formats()
             .into_iter()
@@ -127,7 +129,7 @@ impl Technology for AudioSocketTech {
         let name = chan.name();
         let mut config = pvt
             .args
-            .session_config(&name, &chan.uniqueid(), &pvt.defaults);
+            .session_config(&name, &chan.uniqueid(), &pvt.defaults)?;
         config.rate = pvt.rate;
         let session = Session::start(config, Arc::new(AsteriskLog))
             .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
@@ -153,12 +155,9 @@ impl Technology for AudioSocketTech {
             Some(Event::Connected) => {
                 #[cfg(feature = "fault-injection")]
                 crate::fault::at(crate::fault::PANIC_IN_READ, pvt.args.uuid.as_bytes());
-                ast_log!(
-                    Level::Verbose(3),
-                    "{}: AudioSocket connected to {}",
-                    chan.name(),
-                    pvt.args.server
-                );
+                let tls = session.encryption();
+                let line = outcome::connected(&chan.name(), &pvt.args.server, tls.as_deref());
+                ast_log!(Level::Verbose(3), "{line}");
                 ReadResult::Frame(pvt.out.answer())
             }
             Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),

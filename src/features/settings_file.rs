@@ -19,7 +19,10 @@ pub fn current() -> Settings {
 /// defaults. Bad: every problem is logged and the settings in force stay.
 /// Returns false only for a bad file.
 pub fn load(reload: bool) -> bool {
-    let categories = match config::load(FILE_NAME, reload) {
+    // TLS profiles name files of their own (certificates renewed in place):
+    // with profiles in force, a reload reads everything again.
+    let only_if_changed = reload && !current().tls.has_profiles();
+    let categories = match config::load(FILE_NAME, only_if_changed) {
         Loaded::File(c) => c,
         Loaded::Unchanged => {
             ast_log!(
@@ -65,6 +68,12 @@ pub fn load(reload: bool) -> bool {
                 Level::Verbose(3),
                 "chan_audiosocket_rs: settings from {FILE_NAME}: {s:?}"
             );
+            for warning in s.tls.warnings() {
+                ast_log!(
+                    Level::Warning,
+                    "chan_audiosocket_rs: {FILE_NAME}: {warning}"
+                );
+            }
             *lock(&CURRENT) = Some(s);
             true
         }

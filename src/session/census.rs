@@ -20,6 +20,8 @@ pub struct SessionView {
     pub server: ServerAddr,
     /// The address reached, once connected (a name may have several).
     pub address: Option<SocketAddr>,
+    /// With TLS, once connected: "TLS 1.3, <cipher suite>".
+    pub encryption: Option<String>,
     pub rate: Rate,
     pub age: Duration,
     pub connected: bool,
@@ -96,6 +98,7 @@ fn view(e: &Entry, now: Instant) -> SessionView {
         uuid: e.uuid.clone(),
         server: e.server.clone(),
         address: e.shared.peer.get().copied(),
+        encryption: e.shared.encryption.get().cloned(),
         rate: e.rate,
         age: now - e.started,
         connected: e

@@ -150,6 +150,11 @@ impl Session {
         self.connected
     }
 
+    /// With TLS, once connected: "TLS 1.3, <cipher suite>".
+    pub fn encryption(&self) -> Option<String> {
+        self.shared.encryption.get().cloned()
+    }
+
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
     }

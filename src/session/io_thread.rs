@@ -19,6 +19,7 @@ use super::server_input::{BadInput, ServerInput};
 use super::session_config::SessionConfig;
 use super::shared::Shared;
 use super::stats::Stats;
+use super::tls::{handshake, TlsChannel, TlsReader};
 use crate::locks::lock;
 use crate::logging::{panic_text, Level, Log};
 use crate::protocol::{encode_hangup, encode_uuid};
@@ -40,6 +41,8 @@ pub(crate) struct IoThread {
     stream_due: Option<Instant>,
     /// When the server last sent something.
     last_heard: Instant,
+    /// With TLS, what reads and decrypts the socket.
+    tls_in: Option<TlsReader>,
 }
 
 impl IoThread {
@@ -62,6 +65,7 @@ impl IoThread {
             generation: 0,
             stream_due: None,
             last_heard: Instant::now(),
+            tls_in: None,
         }
     }
 
@@ -88,7 +92,8 @@ impl IoThread {
     }
 
     fn work(&mut self) {
-        let stream = {
+        let deadline = Instant::now() + self.config.connect_timeout;
+        let connected = {
             let shared = self.shared.clone();
             let is_stopped = move || shared.stopped();
             connect(
@@ -98,12 +103,25 @@ impl IoThread {
                 &self.shared.io_wake,
                 &is_stopped,
             )
-        };
-        let end = match stream {
-            Ok((stream, addr)) => {
+            .and_then(|(stream, addr)| {
                 let _ = self.shared.peer.set(addr);
-                self.stream(stream)
-            }
+                let Some(client) = &self.config.tls else {
+                    return Ok((stream, None));
+                };
+                let host = &self.config.server.host;
+                let tls = handshake(
+                    &stream,
+                    host,
+                    client,
+                    deadline,
+                    &self.shared.io_wake,
+                    &is_stopped,
+                )?;
+                Ok((stream, Some(tls)))
+            })
+        };
+        let end = match connected {
+            Ok((stream, tls)) => self.stream(stream, tls),
             Err(ConnectError::Aborted) => return,
             Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
         };
@@ -113,7 +131,7 @@ impl IoThread {
         }
     }
 
-    fn stream(&mut self, stream: TcpStream) -> EndReason {
+    fn stream(&mut self, stream: TcpStream, tls: Option<TlsChannel>) -> EndReason {
         // About a second of audio in the kernel (which doubles the figure).
         cap_send_buffer(
             &stream,
@@ -124,7 +142,19 @@ impl IoThread {
         let stream = Arc::new(stream);
         let shared = self.shared.clone();
         let outbox = &shared.outbox;
-        outbox.open(stream.clone());
+        if let Some(tls) = &tls {
+            let _ = self.shared.encryption.set(tls.describe());
+        }
+        let encrypted = tls.is_some();
+        outbox.open(stream.clone(), tls);
+        if encrypted {
+            let mut reader = TlsReader::new();
+            if let Err(e) = reader.start(outbox) {
+                outbox.close();
+                return EndReason::from_io(&e, false);
+            }
+            self.tls_in = Some(reader);
+        }
         let mut uuid = Vec::new();
         encode_uuid(&mut uuid, &self.config.uuid);
         // The first bytes on a fresh socket: the kernel takes them.
@@ -137,6 +167,7 @@ impl IoThread {
             let mut bye = Vec::new();
             encode_hangup(&mut bye);
             outbox.push(&bye);
+            outbox.end_tls();
             let _ = outbox.flush();
         }
         // No write by either thread reaches the socket after this, so it
@@ -186,10 +217,15 @@ impl IoThread {
             if out_waiting {
                 sock_events |= libc::POLLOUT;
             }
-            let timeout = self
-                .config
-                .inactivity_timeout
-                .map(|t| (self.last_activity() + t).saturating_duration_since(Instant::now()));
+            // Decrypted and not yet taken: no need to wait for the socket.
+            let decrypted = reading && self.tls_in.as_ref().is_some_and(TlsReader::has_plaintext);
+            let timeout = if decrypted {
+                Some(Duration::ZERO)
+            } else {
+                self.config
+                    .inactivity_timeout
+                    .map(|t| (self.last_activity() + t).saturating_duration_since(Instant::now()))
+            };
             let mut fds = [
                 pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN),
                 pollfd(stream.as_raw_fd(), sock_events),
@@ -202,7 +238,7 @@ impl IoThread {
                 self.shared.io_wake.clear();
             }
             let sock = fds[1].revents;
-            if reading && sock & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            if decrypted || reading && sock & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
                 if let Some(end) = self.read_in(stream) {
                     return end;
                 }
@@ -227,15 +263,11 @@ impl IoThread {
 
     /// Reads what the socket has, until it would block or enough waits for
     /// room in the queue. Returns how the call ends, if it does.
-    fn read_in(&mut self, mut stream: &TcpStream) -> Option<EndReason> {
+    fn read_in(&mut self, stream: &TcpStream) -> Option<EndReason> {
         loop {
-            let room = self.input.spare().len();
-            match stream.read(self.input.spare()) {
-                Ok(0) => return Some(self.input.closed(&mut self.pending)),
-                Ok(n) => {
-                    // A short read means the socket is drained for now: no
-                    // need to ask again just to hear "would block".
-                    let drained = n < room;
+            match self.read_some(stream) {
+                Ok((0, _)) => return Some(self.input.closed(&mut self.pending)),
+                Ok((n, drained)) => {
                     self.input.filled(n);
                     self.last_heard = Instant::now();
                     let (log, label, server, stats) = (
@@ -282,6 +314,21 @@ impl IoThread {
                     return Some(EndReason::from_io(&e, false));
                 }
             }
+        }
+    }
+
+    /// Reads into the input's spare room, decrypting with TLS; how much,
+    /// and whether the socket is drained for now (so that a read need not
+    /// be tried again just to hear "would block").
+    fn read_some(&mut self, mut stream: &TcpStream) -> io::Result<(usize, bool)> {
+        let spare = self.input.spare();
+        match &mut self.tls_in {
+            None => {
+                let room = spare.len();
+                // A short read means the socket is drained.
+                stream.read(spare).map(|n| (n, n < room))
+            }
+            Some(tls) => tls.read(stream, &self.shared.outbox, spare),
         }
     }
 

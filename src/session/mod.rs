@@ -10,12 +10,13 @@
 //! - Down (`io_thread.rs`, `server_input.rs`, `assembler.rs`, then
 //!   `playout.rs`, `pacer.rs`, `caller_clock.rs`): the I/O thread reads and
 //!   decodes the server's bytes into events; the channel thread plays them
-//!   at real-time pace, at the caller's own frames when they are a clock. When the queue is full the I/O thread stops reading, so TCP
-//!   slows the server.
+//!   at real-time pace, at the caller's own frames when they are a clock.
+//!   When the queue is full the I/O thread stops reading, so TCP slows the
+//!   server.
 //! - Between the two threads (`shared.rs`): the state both touch and the
 //!   wake-up protocol; `handle.rs` starts and stops a session.
 //! - Reaching the server (`connect.rs`, and `fleet.rs` for a name with
-//!   several addresses).
+//!   several addresses), over TLS when the call asks (`tls/`).
 //! - Asterisk's side reaching a live session from another thread (flush,
 //!   marks, drained reports): `remote.rs`.
 //! - How a session ends (`end_reason.rs`), and what the CLI sees of the
@@ -41,6 +42,7 @@ mod session_config;
 mod shared;
 mod stats;
 pub mod threads;
+pub mod tls;
 mod uplink;
 
 pub use end_reason::{EndReason, Hangup};

@@ -6,11 +6,16 @@
 //! waits here, and the I/O thread writes it when poll(2) says there is
 //! room. Either way the channel thread never waits on the network: the lock
 //! is only ever held around non-blocking writes and copies.
+//!
+//! With TLS the connection lives here too, under the same lock: a message
+//! is encrypted as it is pushed and its records take the same way as plain
+//! bytes, and the I/O thread decrypts what it read (see `tls/channel.rs`).
 
 use std::io::{self, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::tls::{Decrypt, TlsChannel};
 use crate::locks::lock;
 
 /// What became of a message handed to [`Outbox::push`].
@@ -31,6 +36,9 @@ pub(crate) enum Pushed {
 
 struct Inner {
     stream: Option<Arc<TcpStream>>,
+    tls: Option<TlsChannel>,
+    /// Reused for each message's records.
+    sealed: Vec<u8>,
     buf: Vec<u8>,
     pos: usize,
     /// A write made by the channel thread failed; the I/O thread ends the
@@ -41,6 +49,25 @@ struct Inner {
 impl Inner {
     fn waiting(&self) -> usize {
         self.buf.len() - self.pos
+    }
+
+    /// Writes `bytes` to the socket, or keeps them behind what waits.
+    fn send(&mut self, stream: &TcpStream, bytes: &[u8]) -> Pushed {
+        if self.waiting() > 0 {
+            self.keep(bytes);
+            return Pushed::Queued;
+        }
+        match write_some(stream, bytes) {
+            Ok(n) if n == bytes.len() => Pushed::Sent,
+            Ok(n) => {
+                self.keep(&bytes[n..]);
+                Pushed::NowWaiting
+            }
+            Err(e) => {
+                self.failed = Some(e);
+                Pushed::NowWaiting
+            }
+        }
     }
 
     fn keep(&mut self, rest: &[u8]) {
@@ -81,6 +108,8 @@ impl Outbox {
         Outbox {
             inner: Mutex::new(Inner {
                 stream: None,
+                tls: None,
+                sealed: Vec::new(),
                 buf: Vec::new(),
                 pos: 0,
                 failed: None,
@@ -93,9 +122,25 @@ impl Outbox {
         lock(&self.inner)
     }
 
-    /// The I/O thread hands over the connected socket (non-blocking).
-    pub fn open(&self, stream: Arc<TcpStream>) {
-        self.lock().stream = Some(stream);
+    /// The I/O thread hands over the connected socket (non-blocking), and
+    /// the TLS connection over it, if the call has one.
+    pub fn open(&self, stream: Arc<TcpStream>, tls: Option<TlsChannel>) {
+        let mut g = self.lock();
+        g.stream = Some(stream);
+        g.tls = tls;
+    }
+
+    /// With TLS, the closing notice goes after what waits (then `flush`).
+    pub fn end_tls(&self) {
+        let mut g = self.lock();
+        let g = &mut *g;
+        if let Some(tls) = &mut g.tls {
+            tls.close();
+            let mut records = Vec::new();
+            if tls.take_records(&mut records).is_ok() {
+                g.keep(&records);
+            }
+        }
     }
 
     /// Takes the socket back: after this no write reaches it, so the I/O
@@ -103,6 +148,8 @@ impl Outbox {
     pub fn close(&self) {
         let mut g = self.lock();
         g.stream = None;
+        g.tls = None;
+        g.sealed = Vec::new();
         g.buf = Vec::new();
         g.pos = 0;
     }
@@ -117,24 +164,26 @@ impl Outbox {
         if g.failed.is_some() {
             return Pushed::Closed;
         }
-        if g.waiting() > 0 {
-            if g.waiting() + msg.len() > self.limit {
-                return Pushed::Dropped;
-            }
-            g.keep(msg);
-            return Pushed::Queued;
+        if g.waiting() > 0 && g.waiting() + msg.len() > self.limit {
+            return Pushed::Dropped;
         }
-        match write_some(stream, msg) {
-            Ok(n) if n == msg.len() => Pushed::Sent,
-            Ok(n) => {
-                g.keep(&msg[n..]);
-                Pushed::NowWaiting
+        let stream = stream.clone();
+        let mut sealed = std::mem::take(&mut g.sealed);
+        let pushed = match &mut g.tls {
+            None => g.send(&stream, msg),
+            Some(tls) => {
+                sealed.clear();
+                match tls.seal(msg, &mut sealed) {
+                    Ok(()) => g.send(&stream, &sealed),
+                    Err(e) => {
+                        g.failed = Some(e);
+                        Pushed::NowWaiting
+                    }
+                }
             }
-            Err(e) => {
-                g.failed = Some(e);
-                Pushed::NowWaiting
-            }
-        }
+        };
+        g.sealed = sealed;
+        pushed
     }
 
     /// The I/O thread writes what waits, as far as the socket takes it, and
@@ -160,6 +209,29 @@ impl Outbox {
     }
 }
 
+impl Decrypt for Outbox {
+    /// The I/O thread, with TLS: decrypts bytes it read from the socket,
+    /// appending the plaintext to `plain`; true once the server closed its
+    /// side. What rustls must answer (a key update, an alert) waits for
+    /// the next `flush`. Without TLS the bytes are the plaintext.
+    fn decrypt(&self, cipher: &[u8], plain: &mut Vec<u8>) -> io::Result<bool> {
+        let mut g = self.lock();
+        let g = &mut *g;
+        let Some(tls) = &mut g.tls else {
+            plain.extend_from_slice(cipher);
+            return Ok(false);
+        };
+        let opened = tls.open(cipher, plain);
+        let mut records = std::mem::take(&mut g.sealed);
+        records.clear();
+        let answered = tls.take_records(&mut records);
+        g.keep(&records);
+        g.sealed = records;
+        answered?;
+        opened
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,7 +251,7 @@ mod tests {
         let (a, _b) = pair();
         let out = Outbox::new(1000);
         assert_eq!(out.push(b"abc"), Pushed::Closed);
-        out.open(a);
+        out.open(a, None);
         assert_eq!(out.push(b"abc"), Pushed::Sent);
         out.close();
         assert_eq!(out.push(b"abc"), Pushed::Closed);
@@ -193,7 +265,7 @@ mod tests {
     fn a_full_socket_queues_then_drops_whole_messages_and_loses_no_framing() {
         let (a, mut b) = pair();
         let out = Outbox::new(64 * 1024);
-        out.open(a);
+        out.open(a, None);
         let mut results = Vec::new();
         let mut kept = Vec::new();
         for i in 0..20_000u32 {
@@ -239,7 +311,7 @@ mod tests {
         let (a, b) = pair();
         drop(b);
         let out = Outbox::new(1000);
-        out.open(a);
+        out.open(a, None);
         let mut first_failure = None;
         for i in 0..100 {
             match out.push(&[0u8; 1000]) {

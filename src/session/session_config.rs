@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::server_addr::ServerAddr;
+use super::tls::TlsClient;
 use crate::protocol::Rate;
 
 /// Everything one session needs to know; the channel layers fill it from the
@@ -27,6 +28,8 @@ pub struct SessionConfig {
     /// The barge-in extension: flush, marks and drained reports on the
     /// socket, and a tight bound on what the server can write ahead.
     pub barge_in: bool,
+    /// TLS to the server, with this profile; None: plain TCP.
+    pub tls: Option<TlsClient>,
     /// The channel's name, for log lines.
     pub label: String,
     /// The channel's unique id, by which Asterisk's side finds the session.
@@ -50,6 +53,7 @@ impl SessionConfig {
             uplink_buffer: Self::DEFAULT_UPLINK_BUFFER,
             max_lateness: Some(Self::DEFAULT_MAX_LATENESS),
             barge_in: false,
+            tls: None,
             label: label.to_string(),
             channel_id: String::new(),
         }

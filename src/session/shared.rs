@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     pub connected: AtomicBool,
     /// The address the I/O thread reached (of those the name resolved to).
     pub peer: OnceLock<SocketAddr>,
+    /// With TLS, the version and cipher suite the handshake settled on.
+    pub encryption: OnceLock<String>,
     /// The I/O thread is waiting for room in the event queue.
     pub io_wants_room: AtomicBool,
     pub io_wake: Waker,
@@ -93,6 +95,7 @@ impl Shared {
             stop: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             peer: OnceLock::new(),
+            encryption: OnceLock::new(),
             io_wants_room: AtomicBool::new(false),
             io_wake: Waker::new()?,
             chan_wake: Waker::new()?,

@@ -6,6 +6,7 @@ pub mod ami;
 pub mod ari;
 pub mod asterisk;
 pub mod server;
+pub mod tls;
 
 pub use asterisk::Asterisk;
 pub use server::{Conn, Msg, TestServer};
