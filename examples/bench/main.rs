@@ -11,12 +11,14 @@
 //! - `phone+talking`: the same phone; the bot listens 3 s, then sends 2 s
 //!   of audio at once, again and again.
 //!
-//! The built-in and this module run `AudioSocket()`; chan_websocket runs
-//! `Dial(WebSocket/bench/c(slin))`, which is how it is used.
+//! The built-in and this module run `AudioSocket()` (this module also with
+//! TLS, `s`, to a TLS front before the load server whose CPU is not
+//! counted); chan_websocket runs `Dial(WebSocket/bench/c(slin))`, which is
+//! how it is used.
 //!
 //! ```text
 //! cargo run --release --example bench -- [--calls 100,300,500] [--seconds 20]
-//!     [--rounds 3] [--workloads echo,paced,talking] [--only this|built-in|websocket]
+//!     [--rounds 3] [--workloads echo,paced,talking] [--only this|this+tls|built-in|websocket]
 //! ```
 
 #[path = "../../tests/common/asterisk.rs"]
@@ -24,6 +26,8 @@
 mod asterisk;
 mod load;
 mod measure;
+#[path = "../../tests/common/tls.rs"]
+mod tls;
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -36,6 +40,8 @@ use measure::{cpu_ms, median, pct, spread, switches};
 enum Impl {
     Builtin,
     This,
+    /// This module with TLS (option s) to a TLS front before the load server.
+    ThisTls,
     WebSocket,
 }
 
@@ -44,6 +50,7 @@ impl Impl {
         match self {
             Impl::Builtin => "built-in",
             Impl::This => "this",
+            Impl::ThisTls => "this+tls",
             Impl::WebSocket => "websocket",
         }
     }
@@ -52,7 +59,7 @@ impl Impl {
     fn missing(self, installed: &Installed, workload: Workload) -> Option<String> {
         let need: &[&str] = match self {
             Impl::Builtin => &["app_audiosocket.so", "res_audiosocket.so"],
-            Impl::This => &[],
+            Impl::This | Impl::ThisTls => &[],
             Impl::WebSocket => &[
                 "chan_websocket.so",
                 "res_websocket_client.so",
@@ -92,12 +99,15 @@ struct Outcome {
     bursts: Option<(f64, f64, f64)>,
 }
 
-fn dialplan(load: &Load) -> String {
+fn dialplan(load: &Load, tls_port: u16) -> String {
     let port = load.audiosocket_port;
     // The extension is the call's index; the UUID's last digits carry it.
     format!(
         "[bench-this]\nexten => _X.,1,Answer()\n \
          same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
+         same => n,Hangup()\n\
+         [bench-this+tls]\nexten => _X.,1,Answer()\n \
+         same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{tls_port},s(bench))\n \
          same => n,Hangup()\n\
          [bench-built-in]\nexten => _X.,1,Answer()\n \
          same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
@@ -126,14 +136,29 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         "res_rtp_multicast.so",
         "chan_rtp.so",
     ];
+    // TLS: certificates made here, and a TLS front before the load server
+    // (its CPU is not Asterisk's, so it is not counted).
+    let pki = tls::Pki::new("bench");
+    let cert = pki.issue("server", &["127.0.0.1"], tls::Role::Server, false);
+    let front = (imp == Impl::ThisTls).then(|| {
+        let config = tls::server_config(&cert, tls::ClientAuth::None, &[&rustls::version::TLS13]);
+        tls::TlsFront::start(config, load.audiosocket_port)
+    });
+    let profile = format!(
+        "[bench]\ntype = tls\nca_file = {}\n",
+        pki.ca_file().display()
+    );
     let ast = Asterisk::start_with(
         "bench",
         Options {
-            dialplan: &dialplan(&load),
-            load_module: imp == Impl::This,
+            dialplan: &dialplan(&load, front.as_ref().map_or(0, |f| f.port)),
+            load_module: matches!(imp, Impl::This | Impl::ThisTls),
             builtin: imp == Impl::Builtin,
             extra_modules: modules,
-            files: &[("websocket_client.conf", &websocket_client)],
+            files: &[
+                ("websocket_client.conf", &websocket_client),
+                ("audiosocket.conf", &profile),
+            ],
             ..Options::default()
         },
     )?;
@@ -260,18 +285,20 @@ fn print_row(n: usize, w: Workload, imp: Impl, r: &Outcome) {
 }
 
 /// this / built-in and this / chan_websocket: CPU and context switches;
-/// latency p50 this minus built-in.
+/// latency p50 this minus built-in; this with TLS / this: CPU.
 #[derive(Default)]
 struct Ratios {
     cpu_builtin: Vec<f64>,
     cpu_websocket: Vec<f64>,
     cs_builtin: Vec<f64>,
     latency_builtin: Vec<f64>,
+    /// this+tls / this.
+    cpu_tls: Vec<f64>,
 }
 
 fn print_ratios(n: usize, w: Workload, label: &str, r: &Ratios, one: impl Fn(&[f64]) -> f64) {
     println!(
-        "{:>5} {:<13} {:<9} CPU {:.2}x the built-in, {:.2}x chan_websocket; cswitch {:.2}x the built-in; latency p50 {:+.1} ms",
+        "{:>5} {:<13} {:<9} CPU {:.2}x the built-in, {:.2}x chan_websocket; cswitch {:.2}x the built-in; latency p50 {:+.1} ms; with TLS, CPU {:.2}x",
         n,
         w.name(),
         label,
@@ -279,6 +306,7 @@ fn print_ratios(n: usize, w: Workload, label: &str, r: &Ratios, one: impl Fn(&[f
         one(&r.cpu_websocket),
         one(&r.cs_builtin),
         one(&r.latency_builtin),
+        one(&r.cpu_tls),
     );
 }
 
@@ -322,7 +350,7 @@ fn main() {
     );
     print_header();
     for &workload in &workloads {
-        let mut impls: Vec<Impl> = [Impl::Builtin, Impl::This, Impl::WebSocket]
+        let mut impls: Vec<Impl> = [Impl::Builtin, Impl::This, Impl::ThisTls, Impl::WebSocket]
             .into_iter()
             .filter(|i| only.as_deref().map_or(true, |o| o == i.name()))
             .collect();
@@ -360,6 +388,9 @@ fn main() {
                         ratios
                             .cpu_websocket
                             .push(t.cpu_per_call_s / w.cpu_per_call_s);
+                    }
+                    if let Some(tls) = find(Impl::ThisTls) {
+                        ratios.cpu_tls.push(tls.cpu_per_call_s / t.cpu_per_call_s);
                     }
                 }
             }
