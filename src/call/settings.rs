@@ -152,23 +152,29 @@ pub fn from_sections(sections: &[Section]) -> Result<Settings, Vec<String>> {
     }
 }
 
+/// A section whose entries are on consecutive lines from `first`.
+#[cfg(test)]
+pub(crate) fn test_section(name: &str, first: u32, entries: &[(&str, &str)]) -> Section {
+    Section {
+        name: name.into(),
+        entries: entries
+            .iter()
+            .enumerate()
+            .map(|(i, (n, v))| Entry {
+                name: n.to_string(),
+                value: v.to_string(),
+                line: first + i as u32,
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn section(name: &str, entries: &[(&str, &str)]) -> Section {
-        Section {
-            name: name.into(),
-            entries: entries
-                .iter()
-                .enumerate()
-                .map(|(i, (n, v))| Entry {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                    line: i as u32 + 2,
-                })
-                .collect(),
-        }
+        test_section(name, 2, entries)
     }
 
     #[test]

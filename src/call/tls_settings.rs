@@ -186,24 +186,8 @@ fn profile(section: &Section, errors: &mut Vec<String>) -> Option<TlsClient> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::settings::{from_sections as settings_from, Entry};
+    use crate::call::settings::{from_sections as settings_from, test_section as section};
     use crate::test_pki::{Pki, Role};
-
-    /// A section whose entries are on consecutive lines from `first`.
-    fn section(name: &str, first: u32, entries: &[(&str, &str)]) -> Section {
-        Section {
-            name: name.into(),
-            entries: entries
-                .iter()
-                .enumerate()
-                .map(|(i, (n, v))| Entry {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                    line: first + i as u32,
-                })
-                .collect(),
-        }
-    }
 
     fn name_of(client: Option<TlsClient>) -> Option<String> {
         client.map(|c| c.profile().name.clone())

@@ -130,6 +130,18 @@ fn played(run: &Run) -> Vec<(Instant, u8)> {
         .collect()
 }
 
+/// How many of `played` played at one of the caller's frames (within 3 ms
+/// after it).
+fn at_a_caller_frame(played: &[(Instant, u8)], sent: &[Instant]) -> usize {
+    played
+        .iter()
+        .filter(|(t, _)| {
+            sent.iter()
+                .any(|s| s <= t && *t - *s < Duration::from_millis(3))
+        })
+        .count()
+}
+
 /// Every frame once, in order, at real-time pace with no gap a listener
 /// would hear as a stall.
 fn assert_whole_and_paced(played: &[(Instant, u8)], n: usize) {
@@ -168,14 +180,7 @@ fn a_phones_frames_clock_a_paced_server_without_a_wake_up_per_frame() {
     let p = played(&r);
     assert_whole_and_paced(&p, 100);
     // Played as the phone's frames came in, not as the server's did.
-    let clocked = p
-        .iter()
-        .filter(|(t, _)| {
-            r.sent
-                .iter()
-                .any(|s| *s <= *t && *t - *s < Duration::from_millis(3))
-        })
-        .count();
+    let clocked = at_a_caller_frame(&p, &r.sent);
     assert!(
         clocked >= 80,
         "{clocked} of 100 frames played at a phone frame"
@@ -224,15 +229,8 @@ fn a_driver_plays_at_its_callers_frames_and_on_when_they_stop() {
     let p = played(&r);
     assert_whole_and_paced(&p, 100);
     let last_sent = *r.sent.last().unwrap();
-    let while_sending: Vec<_> = p.iter().filter(|(t, _)| *t <= last_sent).collect();
-    let clocked = while_sending
-        .iter()
-        .filter(|(t, _)| {
-            r.sent
-                .iter()
-                .any(|s| *s <= *t && *t - *s < Duration::from_millis(3))
-        })
-        .count();
+    let while_sending: Vec<_> = p.iter().filter(|(t, _)| *t <= last_sent).copied().collect();
+    let clocked = at_a_caller_frame(&while_sending, &r.sent);
     assert!(
         clocked * 5 >= while_sending.len() * 4,
         "{clocked} of {} frames played at a caller frame",
