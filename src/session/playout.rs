@@ -128,7 +128,10 @@ impl Session {
             if self.head.is_none() {
                 self.head = match self.queue.try_recv() {
                     Ok(item) => Some(item),
-                    Err(TryRecvError::Empty) => return self.idle(now),
+                    Err(TryRecvError::Empty) => {
+                        self.caught_up();
+                        return self.idle(now);
+                    }
                     Err(TryRecvError::Disconnected) => Some(Queued::Ended(EndReason::Internal(
                         "the session's I/O thread stopped".into(),
                     ))),
@@ -138,12 +141,7 @@ impl Session {
                 }
             }
             let generation = self.shared.flush_generation.load(Ordering::Acquire);
-            if generation != self.generation {
-                self.generation = generation;
-                self.shared
-                    .playing_generation
-                    .store(generation, Ordering::Release);
-            }
+            self.generation = generation;
             match &self.head {
                 Some(Queued::Audio(f)) if f.generation < generation => {
                     self.shared.queued_frames.fetch_sub(1, Ordering::Relaxed);
@@ -171,6 +169,7 @@ impl Session {
             // Stale, or a request now noted: look at the next one.
             self.head = None;
         }
+        self.caught_up();
         match &self.head {
             Some(Queued::Audio(frame)) => {
                 if let Some(at) = self.pacer.wait_until(now) {
@@ -224,6 +223,16 @@ impl Session {
             // Taken care of in the loop above.
             Queued::ReportDrained | Queued::Flush => return None,
         })
+    }
+
+    /// Says that the frames a flush made stale are gone: only then, so
+    /// that `AUDIOSOCKET(buffered_ms)` never counts them as queued.
+    fn caught_up(&self) {
+        if self.shared.playing_generation.load(Ordering::Relaxed) != self.generation {
+            self.shared
+                .playing_generation
+                .store(self.generation, Ordering::Release);
+        }
     }
 
     /// Nothing is queued: a drained report is due once the audio played so
