@@ -51,6 +51,7 @@ fn pipe(mut tls_sock: TcpStream, config: Arc<ServerConfig>, backend: u16) -> Res
         conn.complete_io(&mut tls_sock).map_err(|e| e.to_string())?;
     }
     let text = |e: io::Error| e.to_string();
+    tls_sock.set_nodelay(true).map_err(text)?;
     let mut plain = TcpStream::connect(("127.0.0.1", backend)).map_err(text)?;
     plain.set_nodelay(true).map_err(text)?;
     tls_sock.set_nonblocking(true).map_err(text)?;
