@@ -316,7 +316,8 @@ impl Stunnel {
             &conf,
             format!(
                 "foreground = yes\npid =\n[audiosocket]\naccept = 127.0.0.1:{port}\n\
-                 connect = 127.0.0.1:{backend}\ncert = {}\nkey = {}\n",
+                 connect = 127.0.0.1:{backend}\ncert = {}\nkey = {}\n\
+                 socket = l:TCP_NODELAY=1\nsocket = r:TCP_NODELAY=1\n",
                 cert.cert_file.display(),
                 cert.key_file.display()
             ),
