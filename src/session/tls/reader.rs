@@ -12,8 +12,9 @@ pub(crate) trait Decrypt {
     fn decrypt(&self, cipher: &[u8], plain: &mut Vec<u8>) -> io::Result<bool>;
 }
 
-/// A TLS record's most ciphertext, and then some: one read takes a record.
-const READ_SIZE: usize = 16 * 1024 + 512;
+/// Ciphertext read at a time: a few 20 ms frames' records. A larger record
+/// (a burst) takes several reads; rustls gathers it.
+const READ_SIZE: usize = 4096;
 
 pub(crate) struct TlsReader {
     cipher: Box<[u8]>,
