@@ -81,18 +81,10 @@ fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> 
             Caller::Echo(_) => until = echoes.front().map_or(until, |at| until.min(*at)),
             _ => {}
         }
-        let mut wait = until.saturating_duration_since(now);
-        if parked {
-            wait = session.park(now).map_or(wait, |d| d.min(wait));
-        }
-        let mut fds = session.wait_fds().map(|fd| fd::pollfd(fd, libc::POLLIN));
-        fd::poll(&mut fds, Some(wait)).unwrap();
-        if parked {
-            session.unpark();
-        }
+        let wait = until.saturating_duration_since(now);
+        let fds = wait_for_the_session(session, now, wait, parked);
         if fds[0].revents != 0 {
             run.wake_ups += 1;
-            session.take_wake_up();
         }
         readable = fds.iter().any(|fd| fd.revents != 0);
     }

@@ -101,21 +101,33 @@ fn pump_with(
         if now >= deadline {
             return (out, wake_ups);
         }
-        let mut wait = deadline - now;
-        if parked {
-            wait = session.park(now).map_or(wait, |d| d.min(wait));
-        }
-        let mut fds = session.wait_fds().map(|fd| fd::pollfd(fd, libc::POLLIN));
-        fd::poll(&mut fds, Some(wait)).unwrap();
-        if parked {
-            session.unpark();
-        }
-        // Taken only when readable, as the application does.
-        if fds[0].revents != 0 {
+        if wait_for_the_session(session, now, deadline - now, parked)[0].revents != 0 {
             wake_ups += 1;
-            session.take_wake_up();
         }
     }
+}
+
+/// Waits on the session's descriptors for at most `wait`, parked as the
+/// application's channel thread is or not, and takes the wake-up only when
+/// it is readable, as the application does. The descriptors, as polled.
+fn wait_for_the_session(
+    session: &mut Session,
+    now: Instant,
+    mut wait: Duration,
+    parked: bool,
+) -> [libc::pollfd; 2] {
+    if parked {
+        wait = session.park(now).map_or(wait, |d| d.min(wait));
+    }
+    let mut fds = session.wait_fds().map(|fd| fd::pollfd(fd, libc::POLLIN));
+    fd::poll(&mut fds, Some(wait)).unwrap();
+    if parked {
+        session.unpark();
+    }
+    if fds[0].revents != 0 {
+        session.take_wake_up();
+    }
+    fds
 }
 
 fn audio_bytes(events: &[(Instant, Event)]) -> Vec<u8> {
