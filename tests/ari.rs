@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::ami;
 use common::ari::{self, string_field, Ari};
-use common::asterisk::{installed, skip, Options};
+use common::asterisk::Options;
 use common::server::audio_of;
 use common::{Asterisk, TestServer, UUID};
 
@@ -16,14 +16,6 @@ const S: Duration = Duration::from_secs(1);
 
 /// Starts an Asterisk with ARI on a free port, or says why it cannot.
 fn start(test: &str) -> Option<(Asterisk, Ari)> {
-    let missing = ari::missing(installed(test)?);
-    if !missing.is_empty() {
-        skip(
-            test,
-            &format!("this Asterisk lacks the ARI modules {missing:?}"),
-        );
-        return None;
-    }
     let port = ami::free_port();
     let files = ari::files(port);
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
@@ -31,7 +23,7 @@ fn start(test: &str) -> Option<(Asterisk, Ari)> {
         test,
         Options {
             dialplan: common::FAR_ENDS,
-            extra_modules: ari::MODULES,
+            needs: ari::MODULES,
             files: &files,
             ..Options::default()
         },

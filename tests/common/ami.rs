@@ -24,16 +24,28 @@ pub fn start(
     channelvars: &str,
     files: &[(&str, &str)],
 ) -> Option<(Asterisk, Ami)> {
+    start_with(
+        test,
+        Options {
+            dialplan,
+            files,
+            ..Options::default()
+        },
+        channelvars,
+    )
+}
+
+/// As [`start`], with more of the instance's options.
+pub fn start_with(test: &str, opts: Options<'_>, channelvars: &str) -> Option<(Asterisk, Ami)> {
     let port = free_port();
     let manager = manager_conf(port, channelvars);
-    let mut all = files.to_vec();
+    let mut all = opts.files.to_vec();
     all.push(("manager.conf", &manager));
     let ast = Asterisk::start_with(
         test,
         Options {
-            dialplan,
             files: &all,
-            ..Options::default()
+            ..opts
         },
     )?;
     Some((ast, Ami::connect(port)))

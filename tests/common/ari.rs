@@ -6,22 +6,16 @@ use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::asterisk::Installed;
-
-/// The modules ARI's channel, bridge and externalMedia resources need.
+/// The modules ARI's channel, bridge and externalMedia resources need
+/// (what they require besides is loaded with them; see `asterisk.rs`).
 pub const MODULES: &[&str] = &[
     "res_http_websocket.so",
-    "res_sorcery_config.so",
-    "res_sorcery_memory.so",
-    "res_websocket_client.so",
     "res_stasis.so",
     "res_stasis_answer.so",
     "res_stasis_playback.so",
     "res_stasis_recording.so",
     "res_stasis_snoop.so",
     "res_ari.so",
-    // Before res_ari_events, which needs its symbols (22.10 and later).
-    "res_stasis_broadcast.so",
     "res_ari_model.so",
     "res_ari_applications.so",
     "res_ari_events.so",
@@ -34,22 +28,6 @@ pub const MODULES: &[&str] = &[
     "bridge_softmix.so",
     "codec_ulaw.so",
 ];
-
-/// The modules ARI needs that `installed` lacks. (res_websocket_client
-/// and its sorcery modules, and res_stasis_broadcast, which ARI requires
-/// in recent releases only, are optional.)
-pub fn missing(installed: &Installed) -> Vec<&'static str> {
-    MODULES
-        .iter()
-        .copied()
-        .filter(|m| {
-            !m.starts_with("res_sorcery")
-                && *m != "res_websocket_client.so"
-                && *m != "res_stasis_broadcast.so"
-        })
-        .filter(|m| !installed.modules.join(m).exists())
-        .collect()
-}
 
 /// `http.conf` and `ari.conf` for an ARI on loopback `port`, user test/test.
 pub fn files(port: u16) -> [(&'static str, String); 2] {

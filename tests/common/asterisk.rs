@@ -34,6 +34,104 @@ const BASE_MODULES: &[&str] = &[
     "bridge_builtin_features.so",
 ];
 
+/// What modules require, as Asterisk declares it (its loader does not
+/// load a requirement by itself when modules are listed one by one): each
+/// is loaded with what it requires where that is installed. With pjproject
+/// built in, for one, `res_rtp_asterisk` requires `res_pjproject`.
+const REQUIRES: &[(&str, &[&str])] = &[
+    ("res_rtp_asterisk.so", &["res_pjproject.so"]),
+    ("res_pjproject.so", &["res_sorcery_config.so"]),
+    (
+        "chan_rtp.so",
+        &["res_rtp_asterisk.so", "res_rtp_multicast.so"],
+    ),
+    (
+        "res_pjsip.so",
+        &[
+            "res_pjproject.so",
+            "res_sorcery_config.so",
+            "res_sorcery_memory.so",
+            "res_sorcery_astdb.so",
+        ],
+    ),
+    ("res_pjsip_session.so", &["res_pjsip.so"]),
+    ("res_pjsip_pubsub.so", &["res_pjsip.so"]),
+    (
+        "chan_pjsip.so",
+        &[
+            "res_pjsip.so",
+            "res_pjsip_session.so",
+            "res_pjsip_pubsub.so",
+        ],
+    ),
+    (
+        "res_pjsip_sdp_rtp.so",
+        &[
+            "res_pjsip.so",
+            "res_pjsip_session.so",
+            "res_rtp_asterisk.so",
+        ],
+    ),
+    ("res_pjsip_endpoint_identifier_ip.so", &["res_pjsip.so"]),
+    (
+        "res_pjsip_caller_id.so",
+        &["res_pjsip.so", "res_pjsip_session.so"],
+    ),
+    (
+        "res_pjsip_dtmf_info.so",
+        &["res_pjsip.so", "res_pjsip_session.so"],
+    ),
+    ("chan_sip.so", &["res_rtp_asterisk.so"]),
+    (
+        "chan_websocket.so",
+        &["res_websocket_client.so", "res_http_websocket.so"],
+    ),
+    (
+        "res_websocket_client.so",
+        &[
+            "res_http_websocket.so",
+            "res_sorcery_config.so",
+            "res_sorcery_memory.so",
+        ],
+    ),
+    (
+        "res_ari.so",
+        &[
+            "res_http_websocket.so",
+            "res_stasis.so",
+            "res_websocket_client.so",
+        ],
+    ),
+    // Needs res_stasis_broadcast's symbols where it exists, without saying so.
+    (
+        "res_ari_events.so",
+        &["res_ari.so", "res_stasis_broadcast.so"],
+    ),
+    ("res_stasis_broadcast.so", &["res_stasis.so"]),
+    ("app_stasis.so", &["res_stasis.so"]),
+];
+
+/// `wanted` with what each requires, requirements first, each once; only
+/// modules `modules` (a modules folder) holds.
+pub fn with_requirements(wanted: &[&str], modules: &Path) -> Vec<String> {
+    fn visit(m: &str, modules: &Path, out: &mut Vec<String>) {
+        if out.iter().any(|o| o == m) || !modules.join(m).exists() {
+            return;
+        }
+        if let Some((_, reqs)) = REQUIRES.iter().find(|(name, _)| *name == m) {
+            for r in *reqs {
+                visit(r, modules, out);
+            }
+        }
+        out.push(m.to_string());
+    }
+    let mut out = Vec::new();
+    for m in wanted {
+        visit(m, modules, &mut out);
+    }
+    out
+}
+
 pub struct Installed {
     pub prefix: PathBuf,
     pub bin: PathBuf,
@@ -185,6 +283,10 @@ pub struct Options<'a> {
     /// Also load Asterisk's built-in AudioSocket modules first.
     pub builtin: bool,
     pub extra_modules: &'a [&'a str],
+    /// Modules the test cannot run without: when one is not installed or
+    /// does not load, the test prints one SKIPPED line saying which and
+    /// why (Asterisk's own words) and gets no Asterisk.
+    pub needs: &'a [&'a str],
     /// More configuration files: (name, text).
     pub files: &'a [(&'a str, &'a str)],
     /// Host names the Asterisk process resolves (through nss_wrapper):
@@ -200,6 +302,7 @@ impl Default for Options<'_> {
             load_module: true,
             builtin: false,
             extra_modules: &[],
+            needs: &[],
             files: &[],
             hosts: &[],
         }
@@ -211,6 +314,8 @@ pub struct Asterisk {
     dir: PathBuf,
     conf: PathBuf,
     child: Option<Child>,
+    /// Stopped because a module it needs did not load (no log dump).
+    skipped: bool,
 }
 
 fn write(path: &Path, text: &str) {
@@ -232,6 +337,19 @@ impl Asterisk {
 
     pub fn start_with(test: &str, opts: Options<'_>) -> Option<Asterisk> {
         let installed = installed(test)?;
+        let absent: Vec<&str> = opts
+            .needs
+            .iter()
+            .copied()
+            .filter(|m| !installed.modules.join(m).exists())
+            .collect();
+        if !absent.is_empty() {
+            skip(
+                test,
+                &format!("this Asterisk ({}) lacks {absent:?}", installed.version),
+            );
+            return None;
+        }
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let dir = PathBuf::from(format!(
             "/tmp/ars-{}-{}",
@@ -269,10 +387,9 @@ impl Asterisk {
             ]);
         }
         wanted.extend(opts.extra_modules);
-        for m in wanted {
-            if installed.modules.join(m).exists() {
-                modules.push_str(&format!("load => {m}\n"));
-            }
+        wanted.extend(opts.needs);
+        for m in with_requirements(&wanted, &installed.modules) {
+            modules.push_str(&format!("load => {m}\n"));
         }
         if opts.load_module {
             modules.push_str("load => chan_audiosocket_rs.so\n");
@@ -320,11 +437,12 @@ impl Asterisk {
             .stderr(fs::File::create(dir.join("stderr")).unwrap())
             .spawn()
             .expect("start asterisk");
-        let ast = Asterisk {
+        let mut ast = Asterisk {
             installed,
             dir,
             conf,
             child: Some(child),
+            skipped: false,
         };
         let t0 = Instant::now();
         loop {
@@ -344,7 +462,36 @@ impl Asterisk {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        for m in opts.needs {
+            if let Some(why) = ast.not_running(m) {
+                skip(
+                    test,
+                    &format!("{m} did not load in {}: {why}", installed.version),
+                );
+                ast.skipped = true;
+                return None;
+            }
+        }
         Some(ast)
+    }
+
+    /// Why `module` is not running, if it is not: Asterisk's log line about
+    /// it, or what `module show` says.
+    pub fn not_running(&self, module: &str) -> Option<String> {
+        let name = module.trim_end_matches(".so");
+        let shown = self.cli(&format!("module show like {name}"));
+        let running = shown
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(module) && l.contains("Running"));
+        if running {
+            return None;
+        }
+        Some(
+            self.log()
+                .lines()
+                .find(|l| l.contains(&format!("'{module}'")) || l.contains(&format!("{name}:")))
+                .map_or_else(|| shown.trim().to_string(), |l| l.trim().to_string()),
+        )
     }
 
     fn try_cli(&self, cmd: &str) -> Option<String> {
@@ -496,7 +643,7 @@ impl Asterisk {
 
 impl Drop for Asterisk {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() && !self.skipped {
             eprintln!(
                 "---- Asterisk {} log (last lines) ----\n{}\n---- stderr ----\n{}",
                 self.installed.version,
@@ -516,7 +663,7 @@ impl Drop for Asterisk {
             let _ = child.kill();
             let _ = child.wait();
         }
-        if !std::thread::panicking() {
+        if !std::thread::panicking() || self.skipped {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
