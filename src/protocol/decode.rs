@@ -1,6 +1,6 @@
 use super::{
-    Rate, HEADER_LEN, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH, KIND_HANGUP, KIND_MARK,
-    KIND_UUID, MAX_PAYLOAD,
+    Rate, HEADER_LEN, KIND_CONTEXT, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH, KIND_HANGUP,
+    KIND_MARK, KIND_SET_VARIABLE, KIND_STEREO, KIND_UUID, MAX_PAYLOAD,
 };
 
 /// One decoded message; payloads borrow the decoder's buffer.
@@ -18,6 +18,12 @@ pub enum Message<'a> {
     Mark(&'a [u8]),
     /// `0x22` (barge-in extension): say when the queue runs dry.
     Drained(&'a [u8]),
+    /// `0x23` (call-context extension): the call's context, module to server.
+    Context(&'a [u8]),
+    /// `0x24` (call-context extension): `NAME=value`, server to module.
+    SetVariable(&'a [u8]),
+    /// `0x25` (the tap's two-channel audio), module to server.
+    Stereo(&'a [u8]),
     /// A kind the protocol does not define; the payload was consumed.
     Unknown(u8, &'a [u8]),
 }
@@ -123,6 +129,9 @@ impl Decoder {
             KIND_FLUSH => Message::Flush(payload),
             KIND_MARK => Message::Mark(payload),
             KIND_DRAINED => Message::Drained(payload),
+            KIND_CONTEXT => Message::Context(payload),
+            KIND_SET_VARIABLE => Message::SetVariable(payload),
+            KIND_STEREO => Message::Stereo(payload),
             k => match Rate::from_kind(k) {
                 Some(rate) => Message::Audio(rate, payload),
                 None => Message::Unknown(k, payload),
@@ -135,7 +144,8 @@ impl Decoder {
 mod tests {
     use super::*;
     use crate::protocol::{
-        encode_audio, encode_drained, encode_dtmf, encode_hangup, encode_mark, encode_uuid,
+        encode_audio, encode_context, encode_drained, encode_dtmf, encode_hangup, encode_mark,
+        encode_set_variable, encode_stereo, encode_uuid,
     };
 
     fn owned(m: Message<'_>) -> (u8, Vec<u8>) {
@@ -148,6 +158,9 @@ mod tests {
             Message::Flush(p) => (0x20, p.to_vec()),
             Message::Mark(p) => (0x21, p.to_vec()),
             Message::Drained(p) => (0x22, p.to_vec()),
+            Message::Context(p) => (0x23, p.to_vec()),
+            Message::SetVariable(p) => (0x24, p.to_vec()),
+            Message::Stereo(p) => (0x25, p.to_vec()),
             Message::Unknown(k, p) => (k, p.to_vec()),
         }
     }
@@ -180,6 +193,9 @@ mod tests {
         wire.extend_from_slice(&[0x20, 0x00, 0x00]);
         encode_mark(&mut wire, b"intro");
         encode_drained(&mut wire);
+        encode_context(&mut wire, br#"{"a":1}"#);
+        encode_set_variable(&mut wire, b"BOT_RESULT", b"done");
+        encode_stereo(&mut wire, &[7; 8]);
         encode_hangup(&mut wire);
         let expected = vec![
             (1, vec![9; 16]),
@@ -191,6 +207,9 @@ mod tests {
             (0x20, vec![]),
             (0x21, b"intro".to_vec()),
             (0x22, vec![]),
+            (0x23, br#"{"a":1}"#.to_vec()),
+            (0x24, b"BOT_RESULT=done".to_vec()),
+            (0x25, vec![7; 8]),
             (0, vec![]),
         ];
         for chunk in [1, 2, 3, 7, 100, 4096, 1 << 20] {

@@ -1,5 +1,6 @@
 use super::{
-    Rate, HEADER_LEN, KIND_DRAINED, KIND_DTMF, KIND_HANGUP, KIND_MARK, KIND_UUID, MAX_PAYLOAD,
+    Rate, HEADER_LEN, KIND_CONTEXT, KIND_DRAINED, KIND_DTMF, KIND_HANGUP, KIND_MARK,
+    KIND_SET_VARIABLE, KIND_STEREO, KIND_UUID, MAX_PAYLOAD,
 };
 
 fn push_header(out: &mut Vec<u8>, kind: u8, len: usize) {
@@ -34,6 +35,37 @@ pub fn encode_mark(out: &mut Vec<u8>, id: &[u8]) {
 /// Nothing is left to play (barge-in extension).
 pub fn encode_drained(out: &mut Vec<u8>) {
     push_header(out, KIND_DRAINED, 0);
+}
+
+/// The call's context (call-context extension): one JSON object, which
+/// the caller keeps within a payload.
+pub fn encode_context(out: &mut Vec<u8>, json: &[u8]) {
+    let json = &json[..json.len().min(MAX_PAYLOAD)];
+    push_header(out, KIND_CONTEXT, json.len());
+    out.extend_from_slice(json);
+}
+
+/// `NAME=value` (call-context extension; what a server sends, encoded
+/// here for the tests and the example server).
+pub fn encode_set_variable(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    let len = (name.len() + 1 + value.len()).min(MAX_PAYLOAD);
+    push_header(out, KIND_SET_VARIABLE, len);
+    let start = out.len();
+    out.extend_from_slice(name);
+    out.push(b'=');
+    out.extend_from_slice(value);
+    out.truncate(start + len);
+}
+
+/// Appends interleaved two-channel samples (left, right, left, ...) as
+/// `0x25` messages, split where a payload would pass the 16-bit length,
+/// always on a whole sample pair.
+pub fn encode_stereo(out: &mut Vec<u8>, pcm: &[u8]) {
+    const MAX_WHOLE: usize = MAX_PAYLOAD & !3;
+    for chunk in pcm.chunks(MAX_WHOLE) {
+        push_header(out, KIND_STEREO, chunk.len());
+        out.extend_from_slice(chunk);
+    }
 }
 
 /// Appends `pcm` (little-endian samples) as audio messages of `rate`'s kind,
@@ -72,6 +104,35 @@ mod tests {
         encode_mark(&mut out, b"q7");
         encode_drained(&mut out);
         assert_eq!(out, [0x21, 0x00, 0x02, b'q', b'7', 0x22, 0x00, 0x00]);
+
+        let mut out = Vec::new();
+        encode_context(&mut out, b"{}");
+        encode_set_variable(&mut out, b"A", b"b");
+        encode_stereo(&mut out, &[1, 0, 2, 0]);
+        assert_eq!(
+            out,
+            [
+                0x23, 0x00, 0x02, b'{', b'}', 0x24, 0x00, 0x03, b'A', b'=', b'b', 0x25, 0x00, 0x04,
+                1, 0, 2, 0
+            ]
+        );
+    }
+
+    #[test]
+    fn long_stereo_splits_on_whole_sample_pairs() {
+        let pcm: Vec<u8> = (0..150_000u32).map(|i| i as u8).collect();
+        let mut out = Vec::new();
+        encode_stereo(&mut out, &pcm);
+        let mut at = 0;
+        let mut payload = Vec::new();
+        while at < out.len() {
+            assert_eq!(out[at], 0x25);
+            let len = u16::from_be_bytes([out[at + 1], out[at + 2]]) as usize;
+            assert_eq!(len % 4, 0);
+            payload.extend_from_slice(&out[at + 3..at + 3 + len]);
+            at += 3 + len;
+        }
+        assert_eq!(payload, pcm);
     }
 
     #[test]

@@ -18,6 +18,21 @@ pub const KIND_MARK: u8 = 0x21;
 /// nothing is left to play.
 pub const KIND_DRAINED: u8 = 0x22;
 
+// The call-context extension: only on a call that turns it on (option `m`).
+
+/// Module to server, once, right after the UUID: the call's context as one
+/// UTF-8 JSON object.
+pub const KIND_CONTEXT: u8 = 0x23;
+/// Server to module: set a channel variable, UTF-8 `NAME=value`.
+pub const KIND_SET_VARIABLE: u8 = 0x24;
+
+// The live tap's two-channel stream (option `d(stereo)`).
+
+/// Module to server: 16-bit little-endian samples, two channels
+/// interleaved (left: what the tapped party says, right: what it hears),
+/// at the tap's rate.
+pub const KIND_STEREO: u8 = 0x25;
+
 /// Whether `b` is a DTMF digit the protocol allows: `0-9`, `*`, `#`, `A-D`.
 pub fn is_dtmf_digit(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'*' | b'#' | b'A'..=b'D')

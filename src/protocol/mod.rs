@@ -10,11 +10,12 @@ mod kind;
 
 pub use decode::{Decoder, Message};
 pub use encode::{
-    encode_audio, encode_drained, encode_dtmf, encode_hangup, encode_mark, encode_uuid,
+    encode_audio, encode_context, encode_drained, encode_dtmf, encode_hangup, encode_mark,
+    encode_set_variable, encode_stereo, encode_uuid,
 };
 pub use kind::{
-    is_dtmf_digit, Rate, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH, KIND_HANGUP, KIND_MARK,
-    KIND_UUID,
+    is_dtmf_digit, Rate, KIND_CONTEXT, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH,
+    KIND_HANGUP, KIND_MARK, KIND_SET_VARIABLE, KIND_STEREO, KIND_UUID,
 };
 
 /// Bytes in a message header: kind and payload length.
