@@ -22,6 +22,10 @@
 #include "asterisk/cli.h"
 #include "asterisk/config.h"
 #include "asterisk/manager.h"
+#include "asterisk/audiohook.h"
+#include "asterisk/datastore.h"
+#include "asterisk/translate.h"
+#include "asterisk/utils.h"
 
 /* ASTERISK_GPL_KEY, for ast_module_info.key. */
 extern const char ars_gpl_key[];

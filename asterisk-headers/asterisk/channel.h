@@ -30,6 +30,50 @@ enum ama_flags {
 	AST_AMA_DOCUMENTATION,
 };
 
+/* Who a party of a call is: its name and number as the channel knows them. */
+struct ast_party_name {
+	char *str;
+	int char_set;
+	int presentation;
+	unsigned char valid;
+};
+
+struct ast_party_number {
+	char *str;
+	int plan;
+	int presentation;
+	unsigned char valid;
+};
+
+struct ast_party_subaddress {
+	char *str;
+	int type;
+	unsigned char odd_even_indicator;
+	unsigned char valid;
+};
+
+struct ast_party_id {
+	struct ast_party_name name;
+	struct ast_party_number number;
+	struct ast_party_subaddress subaddress;
+	char *tag;
+};
+
+struct ast_party_caller {
+	struct ast_party_id id;
+	struct ast_party_id ani;
+	struct ast_party_id priv;
+	int ani2;
+};
+
+struct ast_party_connected_line {
+	struct ast_party_id id;
+	struct ast_party_id ani;
+	struct ast_party_id priv;
+	int ani2;
+	int source;
+};
+
 struct ast_assigned_ids {
 	const char *uniqueid;
 	const char *uniqueid2;
@@ -93,6 +137,12 @@ struct ast_channel *__ast_channel_alloc(int needqueue, int state, const char *ci
 
 const char *ast_channel_name(const struct ast_channel *chan);
 const char *ast_channel_uniqueid(const struct ast_channel *chan);
+const char *ast_channel_linkedid(const struct ast_channel *chan);
+const char *ast_channel_exten(const struct ast_channel *chan);
+const char *ast_channel_context(const struct ast_channel *chan);
+const char *ast_channel_language(const struct ast_channel *chan);
+struct ast_party_caller *ast_channel_caller(struct ast_channel *chan);
+struct ast_party_connected_line *ast_channel_connected(struct ast_channel *chan);
 enum ast_channel_state ast_channel_state(const struct ast_channel *chan);
 int ast_channel_fdno(const struct ast_channel *chan);
 void ast_channel_set_fd(struct ast_channel *chan, int which, int fd);

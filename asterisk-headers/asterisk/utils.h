@@ -17,5 +17,6 @@ struct ast_flags64 {
 /* Asterisk's allocator (astmm.h in Asterisk): what it allocates it frees. */
 void *__ast_calloc(size_t nmemb, size_t size, const char *file, int lineno, const char *func);
 void __ast_free(void *ptr, const char *file, int lineno, const char *func);
+char *__ast_strdup(const char *s, const char *file, int lineno, const char *func);
 
 #endif

@@ -1,27 +1,34 @@
 //! Arbitrary bytes from a server, cut into arbitrary reads, through the
-//! decoder and the session's interpretation of them, with the barge-in
-//! extension off or on: nothing may panic, memory stays bounded, every
-//! audio frame holds whole samples, and a flush leaves no audio or mark
-//! read before it.
+//! decoder and the session's interpretation of them, with the barge-in and
+//! call-context extensions off or on and the server's audio played or
+//! dropped (a tap): nothing may panic, memory stays bounded, every audio
+//! frame holds whole samples, a flush leaves no audio or mark read before
+//! it, and a variable the server sets is one the rules allow.
 #![no_main]
 
 use std::collections::VecDeque;
 
 use chan_audiosocket_rs::protocol::{Rate, HEADER_LEN, MAX_PAYLOAD};
-use chan_audiosocket_rs::session::{Queued, ServerInput};
+use chan_audiosocket_rs::session::{InputOptions, Queued, ServerInput, MAX_MARK_ID};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
         return;
     }
-    // The first byte picks the call's rate and whether barge-in is on; the
-    // second the read size.
+    // The first byte picks the call's rate and its options; the second
+    // the read size.
     let rate = Rate::ALL[data[0] as usize % Rate::ALL.len()];
-    let barge_in = data[0] & 0x80 != 0;
+    let options = InputOptions {
+        rate,
+        barge_in: data[0] & 0x80 != 0,
+        variables: data[0] & 0x40 != 0,
+        play_audio: data[0] & 0x20 == 0,
+    };
     let chunk = 1 + (data[1] as usize % 64) * 37;
+    let room = if data[1] & 0x40 != 0 { 4096 } else { usize::MAX };
     let mut rest = &data[2..];
-    let mut input = ServerInput::new(rate, barge_in);
+    let mut input = ServerInput::new(options);
     let mut events = VecDeque::new();
     let mut bad = 0usize;
     let mut ended = None;
@@ -32,11 +39,11 @@ fuzz_target!(|data: &[u8]| {
         spare[..n].copy_from_slice(&rest[..n]);
         input.filled(n);
         rest = &rest[n..];
-        ended = input.process(&mut events, &mut |_, _, _| bad += 1);
+        ended = input.process(&mut events, room, &mut |_, _, _| bad += 1);
         assert!(input.buffered() < HEADER_LEN + MAX_PAYLOAD);
         flushed_in_order(&events);
         if ended.is_none() && events.len() % 3 == 0 {
-            input.pause(&mut events);
+            input.flush_partial(&mut events);
         }
         if ended.is_none() && data[1] & 0x80 != 0 && events.len() % 5 == 0 {
             // A flush from Asterisk's side, between two reads.
@@ -47,14 +54,14 @@ fuzz_target!(|data: &[u8]| {
         }
         // The I/O thread hands on what it is given.
         while events.len() > 64 {
-            check(events.pop_front().unwrap(), rate, barge_in);
+            check(events.pop_front().unwrap(), options);
         }
     }
     if ended.is_none() {
         ended = Some(input.closed(&mut events));
     }
     for ev in events {
-        check(ev, rate, barge_in);
+        check(ev, options);
     }
     assert!(ended.is_some());
 });
@@ -69,19 +76,27 @@ fn flushed_in_order(events: &VecDeque<Queued>) {
     }
 }
 
-fn check(ev: Queued, rate: Rate, barge_in: bool) {
+fn check(ev: Queued, options: InputOptions) {
     match ev {
         Queued::Audio(f) => {
+            assert!(options.play_audio);
             assert!(!f.pcm.is_empty());
             assert_eq!(f.pcm.len() % 2, 0, "whole samples only");
-            assert!(f.pcm.len() <= rate.frame_bytes());
+            assert!(f.pcm.len() <= options.rate.frame_bytes());
         }
         Queued::Dtmf(d) => assert!(b"0123456789*#ABCD".contains(&d)),
         Queued::Mark(m) => {
-            assert!(barge_in && !m.from_dialplan);
-            assert!(m.id.len() <= MAX_PAYLOAD);
+            assert!(options.barge_in && !m.from_dialplan);
+            assert!(m.id.len() <= MAX_MARK_ID);
         }
-        Queued::ReportDrained | Queued::Flush => assert!(barge_in),
+        Queued::SetVariable { name, value } => {
+            assert!(options.variables);
+            assert!(name.len() <= 64 && value.len() <= 1024);
+            assert!(name.starts_with(|c: char| c.is_ascii_alphabetic()));
+            assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            assert!(!value.chars().any(char::is_control));
+        }
+        Queued::ReportDrained | Queued::Flush => assert!(options.barge_in),
         Queued::Connected | Queued::Ended(_) => panic!("the input never makes these"),
     }
 }

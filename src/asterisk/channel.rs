@@ -67,6 +67,48 @@ impl<'a> Channel<'a> {
         from_c(unsafe { sys::ast_channel_uniqueid(self.as_ptr()) })
     }
 
+    pub fn linkedid(self) -> String {
+        // SAFETY: self is a live channel (constructor contract).
+        from_c(unsafe { sys::ast_channel_linkedid(self.as_ptr()) })
+    }
+
+    /// What the channel is about to run, and its language, as it stands.
+    pub fn place(self) -> Place {
+        let _locked = self.lock();
+        // SAFETY: live channel, locked while its strings are copied.
+        unsafe {
+            Place {
+                exten: from_c(sys::ast_channel_exten(self.as_ptr())),
+                context: from_c(sys::ast_channel_context(self.as_ptr())),
+                language: from_c(sys::ast_channel_language(self.as_ptr())),
+            }
+        }
+    }
+
+    /// The channel's caller ID: who is calling on its side of the call.
+    pub fn caller_id(self) -> Party {
+        let _locked = self.lock();
+        // SAFETY: live channel, locked; the party lives in the channel.
+        party(unsafe { &(*sys::ast_channel_caller(self.as_ptr())).id })
+    }
+
+    /// The channel's connected line: the party at the other end (what
+    /// `Dial()` sets on the channel it places from the caller's ID).
+    pub fn connected_line(self) -> Party {
+        let _locked = self.lock();
+        // SAFETY: as for caller_id.
+        party(unsafe { &(*sys::ast_channel_connected(self.as_ptr())).id })
+    }
+
+    /// A channel variable, None when it is not set.
+    pub fn var(self, name: &str) -> Option<String> {
+        let name = cstring(name);
+        let _locked = self.lock();
+        // SAFETY: live channel, locked; the value is copied at once.
+        let value = unsafe { sys::pbx_builtin_getvar_helper(self.as_ptr(), name.as_ptr()) };
+        (!value.is_null()).then(|| from_c(value))
+    }
+
     pub fn set_var(self, name: &str, value: &str) {
         let (name, value) = (cstring(name), cstring(value));
         // SAFETY: live channel and valid C strings; Asterisk copies both.
@@ -230,6 +272,30 @@ impl<'a> Channel<'a> {
         // SAFETY: the caller holds the channel's lock (ast_channel_alloc
         // returns the channel locked).
         unsafe { sys::ars_channel_unlock(self.as_ptr()) };
+    }
+}
+
+/// Where a channel is in the dialplan, and its language.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    pub exten: String,
+    pub context: String,
+    pub language: String,
+}
+
+/// A party's number and name, each None when the channel has none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Party {
+    pub number: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Copies a party of a live, locked channel.
+fn party(id: &sys::ast_party_id) -> Party {
+    let valid = |valid: u8, s: *mut c_char| (valid != 0 && !s.is_null()).then(|| from_c(s));
+    Party {
+        number: valid(id.number.valid, id.number.str_),
+        name: valid(id.name.valid, id.name.str_),
     }
 }
 

@@ -95,9 +95,9 @@ struct Registered(*mut sys::ast_custom_function);
 // SAFETY: only touched under the mutex, from load and unload.
 unsafe impl Send for Registered {}
 
-static REGISTERED: Mutex<Option<Registered>> = Mutex::new(None);
+static REGISTERED: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
 
-/// Registers `F` (one dialplan function per module).
+/// Registers `F`.
 pub fn register<F: DialplanFunction>() -> bool {
     let (synopsis, syntax, desc) = (
         F::SYNOPSIS.as_ptr(),
@@ -121,12 +121,14 @@ pub fn register<F: DialplanFunction>() -> bool {
     if acf.is_null() {
         return false;
     }
-    *lock(&REGISTERED) = Some(Registered(acf));
+    lock(&REGISTERED).push(Registered(acf));
     true
 }
 
-pub fn unregister() {
-    if let Some(Registered(acf)) = lock(&REGISTERED).take() {
+/// Unregisters every function registered.
+pub fn unregister_all() {
+    let all = std::mem::take(&mut *lock(&REGISTERED));
+    for Registered(acf) in all {
         // SAFETY: acf is what ars_function_register returned, unregistered
         // and freed exactly once.
         unsafe { sys::ars_function_unregister(acf) };

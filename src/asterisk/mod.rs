@@ -2,9 +2,11 @@
 //! thin safe wrappers that the application and channel driver use instead.
 
 pub mod application;
+pub mod audiohook;
 pub mod channel;
 pub mod cli;
 pub mod config;
+pub mod datastore;
 pub mod format;
 pub mod frame;
 pub mod function;
@@ -14,6 +16,7 @@ pub mod manager;
 pub mod module;
 mod sys;
 pub mod tech;
+pub mod translate;
 
 /// Hangup causes (Q.850) the features report.
 pub mod cause {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::settings::Settings;
 use crate::protocol::Rate;
 use crate::session::tls::TlsClient;
-use crate::session::{ServerAddr, SessionConfig};
+use crate::session::{ServerAddr, SessionConfig, TapDirection};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallOptions {
@@ -24,6 +24,66 @@ pub struct CallOptions {
     pub barge_in: bool,
     /// `s` or `s(profile)`: TLS to the server.
     pub tls: Option<TlsChoice>,
+    /// `m` or `m(VAR1^VAR2)`: the call's context to the server (with these
+    /// channel variables), and variables from the server.
+    pub context: Option<Vec<String>>,
+    /// `d(in|out|both|stereo)`: what a tap streams.
+    pub direction: Option<TapDirection>,
+    /// `w`: a tap's server whispers to the tapped party.
+    pub whisper: bool,
+}
+
+/// Where options are given: the options each accepts differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Given {
+    /// `AudioSocket()` and `AudioSocket/` dial strings.
+    Call,
+    /// `AUDIOSOCKET_TAP()`.
+    Tap,
+}
+
+impl CallOptions {
+    /// Refuses an option the call or tap has no use for.
+    fn check(&self, given: Given) -> Result<(), String> {
+        let refuse = |what: &str| match given {
+            Given::Call => Err(format!("option {what} applies to AUDIOSOCKET_TAP() only")),
+            Given::Tap => Err(format!("option {what} does not apply to a tap")),
+        };
+        match given {
+            Given::Call if self.direction.is_some() => refuse("d()"),
+            Given::Call if self.whisper => refuse("w"),
+            Given::Tap if self.barge_in => refuse("b"),
+            Given::Tap if self.inactivity_timeout.is_some() => refuse("i()"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Names given to `m(...)`, at most: each becomes a member of the context.
+pub const MAX_CONTEXT_VARIABLES: usize = 32;
+
+fn parse_context_variables(v: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = v
+        .split('^')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect();
+    if names.len() > MAX_CONTEXT_VARIABLES {
+        return Err(format!(
+            "option m({v}): at most {MAX_CONTEXT_VARIABLES} variables"
+        ));
+    }
+    if let Some(bad) = names
+        .iter()
+        .find(|n| !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    {
+        return Err(format!(
+            "option m({v}): '{bad}' is not a variable name (letters, digits and '_'; \
+             separate names with '^')"
+        ));
+    }
+    Ok(names)
 }
 
 /// Which TLS a call asked for.
@@ -181,6 +241,21 @@ pub fn parse_options(s: &str) -> Result<CallOptions, String> {
             'i' => opts.inactivity_timeout = Some(parse_seconds('i', &need(value)?, 86400.0)?),
             'b' if value.is_none() => opts.barge_in = true,
             'b' => return Err("option b takes no value".into()),
+            'm' => {
+                opts.context = Some(match value {
+                    None => Vec::new(),
+                    Some(v) => parse_context_variables(&v)?,
+                })
+            }
+            'd' => {
+                let v = need(value)?;
+                opts.direction =
+                    Some(TapDirection::parse(&v).ok_or_else(|| {
+                        format!("option d({v}): expected in, out, both or stereo")
+                    })?);
+            }
+            'w' if value.is_none() => opts.whisper = true,
+            'w' => return Err("option w takes no value".into()),
             's' => {
                 opts.tls = Some(match value {
                     None => TlsChoice::Default,
@@ -205,11 +280,32 @@ pub fn parse_app_args(data: &str) -> Result<CallArgs, String> {
     let uuid = parse_uuid(parts.next().unwrap_or(""))?;
     let server = ServerAddr::parse(parts.next().unwrap_or(""))?;
     let options = parse_options(parts.next().unwrap_or(""))?;
+    options.check(Given::Call)?;
     Ok(CallArgs {
         uuid,
         server,
         options,
     })
+}
+
+/// `AUDIOSOCKET_TAP(uuid)=host:port[,options]`: the function's argument
+/// and the value set.
+pub fn parse_tap_args(uuid: &str, value: &str) -> Result<CallArgs, String> {
+    let uuid = parse_uuid(uuid)?;
+    let (server, options) = value.split_once(',').unwrap_or((value, ""));
+    let server = ServerAddr::parse(server)?;
+    let options = parse_options(options)?;
+    options.check(Given::Tap)?;
+    Ok(CallArgs {
+        uuid,
+        server,
+        options,
+    })
+}
+
+/// A tap's UUID, as `AUDIOSOCKET_TAP(uuid)` names it.
+pub fn parse_tap_uuid(uuid: &str) -> Result<Uuid, String> {
+    parse_uuid(uuid)
 }
 
 /// `host:port/uuid[/options]`, what follows `AudioSocket/` in a dial string.
@@ -223,6 +319,7 @@ pub fn parse_dial_string(addr: &str) -> Result<CallArgs, String> {
     let server = ServerAddr::parse(parts[0])?;
     let uuid = parse_uuid(parts.get(1).copied().unwrap_or(""))?;
     let options = parse_options(parts.get(2).copied().unwrap_or(""))?;
+    options.check(Given::Call)?;
     Ok(CallArgs {
         uuid,
         server,
@@ -391,6 +488,77 @@ mod tests {
         assert!(driver.options.barge_in);
         let e = parse_app_args(&format!("{U},h:1,b(1)")).unwrap_err();
         assert!(e.contains("option b takes no value"), "{e}");
+    }
+
+    #[test]
+    fn context_and_tap_options() {
+        let a = parse_app_args(&format!("{U},h:1,m")).unwrap();
+        assert_eq!(a.options.context, Some(vec![]));
+        let a = parse_app_args(&format!("{U},h:1,m(ACCOUNT^LANG_PREF)c(slin16)")).unwrap();
+        assert_eq!(
+            a.options.context,
+            Some(vec!["ACCOUNT".to_string(), "LANG_PREF".to_string()])
+        );
+        let d = parse_dial_string(&format!("h:1/{U}/m(X)")).unwrap();
+        assert_eq!(d.options.context, Some(vec!["X".to_string()]));
+        let t = parse_tap_args(U, "10.0.0.5:9000,d(stereo)wc(slin16)m(A)").unwrap();
+        assert_eq!(t.options.direction, Some(TapDirection::Stereo));
+        assert!(t.options.whisper);
+        assert_eq!(t.server.to_string(), "10.0.0.5:9000");
+        assert_eq!(t.rate(&Settings::default()), Rate::Hz16000);
+        let t = parse_tap_args(U, "bot:1").unwrap();
+        assert_eq!((t.options.direction, t.options.whisper), (None, false));
+    }
+
+    #[test]
+    fn options_given_where_they_mean_nothing_are_refused() {
+        let cases = [
+            (
+                parse_app_args(&format!("{U},h:1,d(in)")),
+                "option d() applies to AUDIOSOCKET_TAP() only",
+            ),
+            (
+                parse_app_args(&format!("{U},h:1,w")),
+                "option w applies to AUDIOSOCKET_TAP() only",
+            ),
+            (
+                parse_dial_string(&format!("h:1/{U}/w")),
+                "option w applies to AUDIOSOCKET_TAP() only",
+            ),
+            (
+                parse_tap_args(U, "h:1,b"),
+                "option b does not apply to a tap",
+            ),
+            (
+                parse_tap_args(U, "h:1,i(5)"),
+                "option i() does not apply to a tap",
+            ),
+            (
+                parse_tap_args(U, "h:1,d(sideways)"),
+                "option d(sideways): expected in, out, both or stereo",
+            ),
+            (parse_tap_args(U, "h:1,w(1)"), "option w takes no value"),
+            (parse_tap_args("nope", "h:1"), "malformed UUID 'nope'"),
+            (parse_tap_args(U, ""), "no server"),
+            (
+                parse_app_args(&format!("{U},h:1,m(A B)")),
+                "'A B' is not a variable name",
+            ),
+            (
+                parse_app_args(&format!("{U},h:1,m(CDR(x))")),
+                "'CDR(x' is not a variable name",
+            ),
+        ];
+        for (got, want) in cases {
+            let e = got.unwrap_err();
+            assert!(e.contains(want), "got {e:?}, want {want:?}");
+        }
+        let many = (0..=MAX_CONTEXT_VARIABLES)
+            .map(|i| format!("V{i}"))
+            .collect::<Vec<_>>()
+            .join("^");
+        let e = parse_app_args(&format!("{U},h:1,m({many})")).unwrap_err();
+        assert!(e.contains("at most 32 variables"), "{e}");
     }
 
     #[test]

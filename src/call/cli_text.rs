@@ -18,11 +18,17 @@ fn age(d: Duration) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// "call", or what a live tap streams ("tap both").
+fn kind(s: &SessionView) -> String {
+    s.tap.map_or("call".into(), |d| format!("tap {}", d.name()))
+}
+
 /// `audiosocket show sessions`: one line per live session.
 pub fn sessions(list: &[SessionView]) -> String {
     let mut out = format!(
-        "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>8} {:>13}\n",
+        "{:<32} {:<10} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>8} {:>13}\n",
         "Channel",
+        "Kind",
         "UUID",
         "Server",
         "Address",
@@ -36,8 +42,9 @@ pub fn sessions(list: &[SessionView]) -> String {
     for s in list {
         let _ = writeln!(
             out,
-            "{:<32} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>13}",
+            "{:<32} {:<10} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>13}",
             s.channel,
+            kind(s),
             s.uuid,
             s.server.to_string(),
             address(s),
@@ -69,6 +76,7 @@ pub fn session(s: &SessionView) -> String {
     let st = &s.stats;
     format!(
         "Channel:          {}\n\
+         Kind:             {}\n\
          UUID:             {}\n\
          Server:           {}\n\
          Address:          {}\n\
@@ -82,6 +90,7 @@ pub fn session(s: &SessionView) -> String {
          Dropped up/down:  {}/{}\n\
          Protocol errors:  {}\n",
         s.channel,
+        kind(s),
         s.uuid,
         s.server,
         address(s),
@@ -157,7 +166,7 @@ pub fn stats(
 mod tests {
     use super::*;
     use crate::protocol::Rate;
-    use crate::session::{ServerAddr, StatsSnapshot};
+    use crate::session::{ServerAddr, StatsSnapshot, TapDirection};
 
     fn view() -> SessionView {
         SessionView {
@@ -170,6 +179,7 @@ mod tests {
             address: Some("[::1]:9092".parse().unwrap()),
             encryption: Some("TLS 1.3, TLS13_AES_256_GCM_SHA384".into()),
             rate: Rate::Hz16000,
+            tap: None,
             age: Duration::from_secs(3725),
             connected: true,
             stats: StatsSnapshot {
@@ -206,6 +216,20 @@ mod tests {
         }
         assert_eq!(lines[2], "1 AudioSocket session");
         assert!(sessions(&[]).ends_with("0 AudioSocket sessions\n"));
+        assert!(lines[1].contains(" call "), "{}", lines[1]);
+    }
+
+    #[test]
+    fn a_tap_says_so_and_what_it_streams() {
+        let tap = SessionView {
+            tap: Some(TapDirection::Stereo),
+            ..view()
+        };
+        let text = sessions(&[view(), tap.clone()]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[2].contains(" tap stereo "), "{text}");
+        assert!(session(&tap).contains("Kind:             tap stereo\n"));
+        assert!(session(&view()).contains("Kind:             call\n"));
     }
 
     #[test]

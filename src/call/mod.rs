@@ -1,9 +1,11 @@
-//! What the application and the channel driver share, in pure Rust: the
-//! dialplan's arguments, the settings of audiosocket.conf, how a call's end
-//! is told, and the text of the CLI commands.
+//! What the application, the channel driver and the live tap share, in
+//! pure Rust: the dialplan's arguments, the settings of audiosocket.conf,
+//! the call's context for the server, how a call's end is told, and the
+//! text of the CLI commands.
 
 pub mod args;
 pub mod cli_text;
+pub mod context;
 pub mod outcome;
 pub mod settings;
 pub mod tls_settings;

@@ -135,6 +135,26 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// The log line for a live tap on `channel`: as [`Outcome::log_line`],
+    /// naming the tap, and why a tap that was not ended by its server
+    /// ended (`how`: it was stopped, or its channel hung up).
+    pub fn tap_log_line(
+        &self,
+        channel: &str,
+        uuid: &str,
+        server: &ServerAddr,
+        how: Option<&str>,
+    ) -> String {
+        let reason = how.unwrap_or(&self.reason);
+        if self.level == Level::Error {
+            format!("{channel}: AudioSocket tap {uuid}: server {server}: {reason}")
+        } else {
+            format!("{channel}: AudioSocket tap {uuid} to {server} ended: {reason}")
+        }
+    }
+}
+
 static ENDED: [AtomicU64; Status::ALL.len()] = [const { AtomicU64::new(0) }; Status::ALL.len()];
 
 /// One more call ended with `status`.
@@ -159,7 +179,7 @@ pub fn ended_with(status: Status) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::Hangup;
+    use crate::session::{ErrorCode, Hangup};
 
     #[test]
     fn the_list_holds_every_status_once_in_declaration_order() {
@@ -224,7 +244,7 @@ mod tests {
                 HangupCause::DestinationOutOfOrder,
             ),
             (
-                EndReason::ServerError(vec![2]),
+                EndReason::ServerError(ErrorCode::from_payload(&[2])),
                 "SERVER_ERROR",
                 Level::Error,
                 HangupCause::Failure,
@@ -250,7 +270,7 @@ mod tests {
                 "{end:?}"
             );
         }
-        let err = Outcome::of(&EndReason::ServerError(vec![2]));
+        let err = Outcome::of(&EndReason::ServerError(ErrorCode::from_payload(&[2])));
         assert_eq!(err.error_code.as_deref(), Some("0x02"));
         assert_eq!(
             err.log_line("Local/1@app-1;2", &server),

@@ -5,6 +5,7 @@ use std::ffi::CStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::call_context::{self, Caller};
 use super::call_end::{self, set_status};
 use super::manager_events::{self, Started};
 use super::{settings_file, slin, DIGIT_MS};
@@ -46,6 +47,11 @@ Arguments:
                 (0x20), place marks (0x21) and ask when nothing is left to
                 play (0x22); the module bounds what the server can write
                 ahead. See AUDIOSOCKET() for the same controls from Asterisk.
+    m           Call context: right after the UUID the server gets one JSON
+                object (0x23) with the channel, uniqueid, linkedid, caller
+                ID number and name, extension, context, language and
+                rate; and it may set channel variables (0x24, NAME=value).
+    m(V1^V2)    The same, with these channel variables in the JSON.
     s           TLS (1.2 or 1.3) to the server, whose certificate must be
                 valid for host and signed by a CA the system trusts
                 (/etc/ssl/certs); or by the [general] tls profile of
@@ -94,7 +100,7 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
     #[cfg(feature = "fault-injection")]
     crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
     let defaults = settings_file::current();
-    let config = match args.session_config(&name, &chan.uniqueid(), &defaults) {
+    let mut config = match args.session_config(&name, &chan.uniqueid(), &defaults) {
         Ok(c) => c,
         Err(e) => {
             ast_log!(Level::Error, "{name}: AudioSocket({data}): {e}");
@@ -103,6 +109,7 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
         }
     };
     let rate = config.rate;
+    config.context = call_context::json(chan, &args, rate, Caller::CallerId, None);
     let end = match slin(rate).and_then(|format| Some((format, chan.switch_formats(format)?))) {
         None => {
             let end =
@@ -171,6 +178,16 @@ impl ServerDigit {
         self.0
             .map(|(_, until)| until.saturating_duration_since(now))
     }
+}
+
+/// The server set a variable on the call's channel (option `m`).
+pub fn set_variable(chan: Channel<'_>, name: &str, value: &str) {
+    chan.set_var(name, value);
+    ast_log!(
+        Level::Verbose(4),
+        "{}: AudioSocket server set {name}",
+        chan.name()
+    );
 }
 
 /// Why the channel stopped giving frames: it hung up, or it was redirected
@@ -256,6 +273,7 @@ fn play(
                     chan.write(out.voice(format, &f.pcm));
                 }
                 Event::Dtmf(d) => digit.begin(chan, d, Instant::now()),
+                Event::SetVariable { name: var, value } => set_variable(chan, &var, &value),
                 Event::MarkPlayed(m) => manager_events::mark_played(started, &m),
                 Event::Drained => manager_events::drained(started),
                 Event::Ended(end) => return end,

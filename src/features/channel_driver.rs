@@ -6,6 +6,8 @@ use std::ffi::CStr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::application::set_variable;
+use super::call_context::{self, Caller};
 use super::manager_events::{self, Started};
 use super::{call_end, settings_file, slin, DIGIT_MS};
 use crate::asterisk::cause;
@@ -131,6 +133,7 @@ impl Technology for AudioSocketTech {
             .args
             .session_config(&name, &chan.uniqueid(), &pvt.defaults)?;
         config.rate = pvt.rate;
+        config.context = call_context::json(chan, &pvt.args, pvt.rate, Caller::ConnectedLine, None);
         let session = Session::start(config, Arc::new(AsteriskLog))
             .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
         let [wake, timer] = session.wait_fds();
@@ -162,6 +165,10 @@ impl Technology for AudioSocketTech {
             }
             Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),
             Some(Event::Dtmf(d)) => ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT_MS)),
+            Some(Event::SetVariable { name, value }) => {
+                set_variable(chan, &name, &value);
+                ReadResult::Nothing
+            }
             Some(Event::MarkPlayed(m)) => {
                 if let Some(started) = &pvt.started {
                     manager_events::mark_played(started, &m);

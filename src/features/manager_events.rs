@@ -1,7 +1,8 @@
 //! AMI events as sessions start and end, so call-centre tooling can follow
-//! AudioSocket sessions: `AudioSocketSessionStart` and `AudioSocketSessionEnd`;
-//! and as marks are played and the queue runs dry: `AudioSocketMark` and
-//! `AudioSocketQueueDrained`.
+//! AudioSocket sessions: `AudioSocketSessionStart` and `AudioSocketSessionEnd`
+//! (for a live tap `AudioSocketTapStart` and `AudioSocketTapEnd`, with its
+//! `Direction`); and as marks are played and the queue runs dry:
+//! `AudioSocketMark` and `AudioSocketQueueDrained`.
 
 use std::time::Instant;
 
@@ -10,25 +11,50 @@ use crate::asterisk::manager::event;
 use crate::call::args::CallArgs;
 use crate::call::outcome::Outcome;
 use crate::protocol::Rate;
-use crate::session::{Mark, StatsSnapshot};
+use crate::session::{Mark, StatsSnapshot, TapDirection};
 
 /// What the end event needs to remember from the start.
 pub struct Started {
     at: Instant,
+    /// A tap's events are AudioSocketTap*, a call's AudioSocketSession*.
+    tap: bool,
     fields: Vec<(&'static str, String)>,
 }
 
 pub fn started(chan: Channel<'_>, args: &CallArgs, rate: Rate) -> Started {
-    let fields = vec![
+    start(chan, args, rate, None)
+}
+
+/// A live tap started on `chan`, streaming `direction`.
+pub fn tap_started(
+    chan: Channel<'_>,
+    args: &CallArgs,
+    rate: Rate,
+    direction: TapDirection,
+) -> Started {
+    start(chan, args, rate, Some(direction))
+}
+
+fn start(chan: Channel<'_>, args: &CallArgs, rate: Rate, tap: Option<TapDirection>) -> Started {
+    let mut fields = vec![
         ("Channel", chan.name()),
         ("Uniqueid", chan.uniqueid()),
         ("UUID", args.uuid.to_string()),
         ("Server", args.server.to_string()),
         ("Rate", rate.hz().to_string()),
     ];
-    event("AudioSocketSessionStart", &fields);
+    if let Some(direction) = tap {
+        fields.push(("Direction", direction.name().to_string()));
+    }
+    let name = if tap.is_some() {
+        "AudioSocketTapStart"
+    } else {
+        "AudioSocketSessionStart"
+    };
+    event(name, &fields);
     Started {
         at: Instant::now(),
+        tap: tap.is_some(),
         fields,
     }
 }
@@ -77,5 +103,10 @@ pub fn ended(started: &Started, outcome: &Outcome, stats: StatsSnapshot) {
         ("DroppedLate", stats.dropped_down.to_string()),
         ("ProtocolErrors", stats.protocol_errors.to_string()),
     ]);
-    event("AudioSocketSessionEnd", &fields);
+    let name = if started.tap {
+        "AudioSocketTapEnd"
+    } else {
+        "AudioSocketSessionEnd"
+    };
+    event(name, &fields);
 }

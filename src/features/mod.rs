@@ -1,9 +1,11 @@
 //! On top of the Asterisk boundary: the `AudioSocket()` application, the
-//! `AudioSocket/` channel driver, and what they show Asterisk (how a call
+//! `AudioSocket/` channel driver, the live tap `AUDIOSOCKET_TAP()`, and
+//! what they show Asterisk (how a call
 //! ended, CLI commands, AMI events, the settings file), with the module's
 //! entry points. Written in safe Rust only.
 
 mod application;
+mod call_context;
 mod call_end;
 mod channel_driver;
 mod cli_commands;
@@ -11,6 +13,7 @@ mod dialplan_function;
 mod manager_events;
 mod module;
 mod settings_file;
+mod tap;
 
 /// How long a DTMF digit from the server lasts on the channel, in ms.
 const DIGIT_MS: u32 = 100;

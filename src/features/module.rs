@@ -5,6 +5,7 @@ use super::channel_driver::AudioSocketTech;
 use super::cli_commands::{ShowSession, ShowSessions, ShowStats};
 use super::dialplan_function::AudioSocketFunction;
 use super::settings_file;
+use super::tap::TapFunction;
 use crate::asterisk::application::{self, Application};
 use crate::asterisk::cli as ast_cli;
 use crate::asterisk::function;
@@ -74,6 +75,12 @@ fn load() -> bool {
             "chan_audiosocket_rs: cannot register the AUDIOSOCKET() dialplan function"
         );
     }
+    if !function::register::<TapFunction>() {
+        ast_log!(
+            Level::Warning,
+            "chan_audiosocket_rs: cannot register the AUDIOSOCKET_TAP() dialplan function"
+        );
+    }
     true
 }
 
@@ -92,7 +99,7 @@ fn unload() -> bool {
         return false;
     }
     ast_cli::unregister();
-    function::unregister();
+    function::unregister_all();
     application::unregister::<AudioSocketApp>();
     tech::unregister();
     // Every I/O thread has finished its work; join them so none is still

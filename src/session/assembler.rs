@@ -29,6 +29,11 @@ impl Assembler {
         }
     }
 
+    /// Whether whole samples of a short frame are held.
+    pub fn holds_samples(&self) -> bool {
+        self.current.len() >= 2
+    }
+
     /// Forgets what is buffered (a flush), an odd byte included.
     pub fn clear(&mut self) {
         self.current.clear();

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::remote::Remote;
 use super::server_addr::ServerAddr;
+use super::session_config::TapDirection;
 use super::shared::Shared;
 use super::stats::StatsSnapshot;
 use crate::locks::lock;
@@ -23,6 +24,8 @@ pub struct SessionView {
     /// With TLS, once connected: "TLS 1.3, <cipher suite>".
     pub encryption: Option<String>,
     pub rate: Rate,
+    /// A live tap, and what it streams; None for a call.
+    pub tap: Option<TapDirection>,
     pub age: Duration,
     pub connected: bool,
     pub stats: StatsSnapshot,
@@ -37,6 +40,7 @@ pub(crate) struct Entry {
     pub uuid: String,
     pub server: ServerAddr,
     pub rate: Rate,
+    pub tap: Option<TapDirection>,
     pub started: Instant,
     pub shared: Arc<Shared>,
 }
@@ -100,6 +104,7 @@ fn view(e: &Entry, now: Instant) -> SessionView {
         address: e.shared.peer.get().copied(),
         encryption: e.shared.encryption.get().cloned(),
         rate: e.rate,
+        tap: e.tap,
         age: now - e.started,
         connected: e
             .shared
@@ -110,14 +115,15 @@ fn view(e: &Entry, now: Instant) -> SessionView {
     }
 }
 
-/// The live session of the channel whose unique id is `channel_id`.
+/// The live session of the channel whose unique id is `channel_id` (a
+/// call's, not a tap's).
 pub fn remote(channel_id: &str) -> Option<Remote> {
     if channel_id.is_empty() {
         return None;
     }
     lock(&LIVE)
         .iter()
-        .find(|(_, e)| e.channel_id == channel_id)
+        .find(|(_, e)| e.channel_id == channel_id && e.tap.is_none())
         .map(|(_, e)| Remote::new(e.shared.clone(), e.rate, e.uuid.clone(), e.server.clone()))
 }
 
@@ -127,6 +133,11 @@ pub fn sessions() -> Vec<SessionView> {
     let mut v: Vec<SessionView> = lock(&LIVE).iter().map(|(_, e)| view(e, now)).collect();
     v.sort_by_key(|s| std::cmp::Reverse(s.age));
     v
+}
+
+/// How many sessions are live: calls and taps.
+pub fn live() -> usize {
+    lock(&LIVE).len()
 }
 
 /// Totals since the module loaded, live sessions' counters included.

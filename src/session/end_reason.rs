@@ -18,6 +18,27 @@ pub enum Hangup {
     ClosedWhileWritten,
 }
 
+/// The code a server's error message (`0xff`) carried: its first
+/// [`ErrorCode::KEPT`] bytes, and how long it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub bytes: Vec<u8>,
+    pub length: usize,
+}
+
+impl ErrorCode {
+    /// Bytes of a code kept: Asterisk's own codes are one byte, and the
+    /// code travels in a channel variable, a log line and an AMI event.
+    pub const KEPT: usize = 8;
+
+    pub fn from_payload(payload: &[u8]) -> ErrorCode {
+        ErrorCode {
+            bytes: payload[..payload.len().min(Self::KEPT)].to_vec(),
+            length: payload.len(),
+        }
+    }
+}
+
 /// Why a session ended; the features turn it into what the dialplan sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EndReason {
@@ -31,7 +52,7 @@ pub enum EndReason {
     /// No connection could be made.
     ConnectFailed(String),
     /// The server sent `0xff`, with its optional code.
-    ServerError(Vec<u8>),
+    ServerError(ErrorCode),
     /// The server broke the framing (for example closed in mid-message).
     ProtocolError(String),
     /// Reading or writing the socket failed for a reason other than the
@@ -47,9 +68,12 @@ impl EndReason {
     /// The server's error code as hex (`0x01`), when it sent one.
     pub fn error_code(&self) -> Option<String> {
         match self {
-            EndReason::ServerError(code) if !code.is_empty() => Some(format!(
+            EndReason::ServerError(code) if !code.bytes.is_empty() => Some(format!(
                 "0x{}",
-                code.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                code.bytes
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
             )),
             _ => None,
         }
@@ -93,8 +117,14 @@ impl fmt::Display for EndReason {
                 write!(f, "the channel was redirected elsewhere in the dialplan")
             }
             EndReason::ConnectFailed(why) => write!(f, "could not connect: {why}"),
-            EndReason::ServerError(_) => match self.error_code() {
-                Some(code) => write!(f, "the server reported error {code}"),
+            EndReason::ServerError(code) => match self.error_code() {
+                Some(hex) if code.length > code.bytes.len() => write!(
+                    f,
+                    "the server reported error {hex}... (a {}-byte code, cut to its first {})",
+                    code.length,
+                    code.bytes.len()
+                ),
+                Some(hex) => write!(f, "the server reported error {hex}"),
                 None => write!(f, "the server reported an error (no code)"),
             },
             EndReason::ProtocolError(why) => write!(f, "protocol error: {why}"),
@@ -108,6 +138,22 @@ impl fmt::Display for EndReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_error_code_is_cut_to_its_first_bytes_and_says_so() {
+        let short = EndReason::ServerError(ErrorCode::from_payload(&[2]));
+        assert_eq!(short.error_code().as_deref(), Some("0x02"));
+        assert_eq!(short.to_string(), "the server reported error 0x02");
+        let huge: Vec<u8> = (0..65535u32).map(|i| i as u8).collect();
+        let long = EndReason::ServerError(ErrorCode::from_payload(&huge));
+        assert_eq!(long.error_code().as_deref(), Some("0x0001020304050607"));
+        assert_eq!(
+            long.to_string(),
+            "the server reported error 0x0001020304050607... (a 65535-byte code, cut to its first 8)"
+        );
+        let none = EndReason::ServerError(ErrorCode::from_payload(&[]));
+        assert_eq!(none.error_code(), None);
+    }
 
     #[test]
     fn a_closed_connection_is_a_hangup_and_other_failures_are_network_errors() {

@@ -75,6 +75,11 @@ pub enum Queued {
     Mark(Mark),
     /// The server asks to be told when nothing is left to play.
     ReportDrained,
+    /// The server sets a channel variable (call-context extension).
+    SetVariable {
+        name: String,
+        value: String,
+    },
     /// Where a server's flush came in what was read. The I/O thread acts
     /// on it; it is never queued.
     Flush,
@@ -86,6 +91,18 @@ impl Queued {
     /// else is handled as soon as it arrives.
     pub(crate) fn is_urgent(&self) -> bool {
         !matches!(self, Queued::Audio(_))
+    }
+
+    /// About what it holds in memory, in bytes: the item and its contents.
+    pub(crate) fn cost(&self) -> usize {
+        std::mem::size_of::<Queued>()
+            + match self {
+                Queued::Audio(f) => f.pcm.len(),
+                Queued::Mark(m) => m.id.len(),
+                Queued::SetVariable { name, value } => name.len() + value.len(),
+                Queued::Ended(end) => end.to_string().len(),
+                _ => 0,
+            }
     }
 }
 
@@ -100,5 +117,10 @@ pub enum Event {
     MarkPlayed(Mark),
     /// Nothing is left to play, as the dialplan asked to hear.
     Drained,
+    /// The server sets this variable on the call's channel.
+    SetVariable {
+        name: String,
+        value: String,
+    },
     Ended(EndReason),
 }

@@ -86,6 +86,7 @@ impl Session {
             uuid: uuid::Uuid::from_bytes(config.uuid).to_string(),
             server: config.server.clone(),
             rate,
+            tap: config.tap,
             started: Instant::now(),
             shared: shared.clone(),
         });
@@ -157,6 +158,16 @@ impl Session {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
+    }
+
+    /// This session, as other threads may see and steer it.
+    pub fn remote(&self, uuid: &str, server: &crate::session::ServerAddr) -> super::Remote {
+        super::Remote::new(
+            self.shared.clone(),
+            self.rate,
+            uuid.to_string(),
+            server.clone(),
+        )
     }
 }
 

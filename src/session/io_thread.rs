@@ -15,6 +15,7 @@ use super::connect::{cap_send_buffer, connect, ConnectError};
 use super::end_reason::EndReason;
 use super::events::{Mark, Queued};
 use super::fd::{poll, pollfd};
+use super::outbox::Outbox;
 use super::server_input::{BadInput, ServerInput};
 use super::session_config::SessionConfig;
 use super::shared::Shared;
@@ -22,8 +23,18 @@ use super::stats::Stats;
 use super::tls::{handshake, TlsChannel, TlsReader};
 use crate::locks::lock;
 use crate::logging::{panic_text, Level, Log};
-use crate::protocol::{encode_hangup, encode_uuid};
+use crate::protocol::{encode_context, encode_hangup, encode_uuid};
 use crate::slog;
+
+/// Gives the socket back however `stream` ends, a panic included, so that
+/// it closes with the thread.
+struct CloseOnDrop<'a>(&'a Outbox);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
 
 pub(crate) struct IoThread {
     config: SessionConfig,
@@ -32,9 +43,13 @@ pub(crate) struct IoThread {
     log: Arc<dyn Log>,
     /// What was read but not yet accepted by the queue, in order.
     pending: VecDeque<Queued>,
-    /// Read no more while this many items wait in `pending`.
+    /// Read no more while this many items wait in `pending`...
     pending_limit: usize,
+    /// ...or while they hold this many bytes.
+    pending_bytes: usize,
     input: ServerInput,
+    /// Since when a short frame has been held for more audio.
+    partial_since: Option<Instant>,
     /// The flush generation the items in `pending` belong to.
     generation: u64,
     /// When the last audio queued is due (see `AudioFrame::due`).
@@ -52,8 +67,9 @@ impl IoThread {
         queue: Sender<Queued>,
         log: Arc<dyn Log>,
     ) -> Self {
-        let input = ServerInput::new(config.rate, config.barge_in);
+        let input = ServerInput::new(config.input_options());
         let pending_limit = config.pending_frames();
+        let pending_bytes = config.pending_bytes();
         IoThread {
             config,
             shared,
@@ -61,7 +77,9 @@ impl IoThread {
             log,
             pending: VecDeque::new(),
             pending_limit,
+            pending_bytes,
             input,
+            partial_since: None,
             generation: 0,
             stream_due: None,
             last_heard: Instant::now(),
@@ -70,28 +88,39 @@ impl IoThread {
     }
 
     /// The thread's body. A panic ends this call (the channel thread sees
-    /// an internal error) and is logged with the channel's name.
+    /// an internal error at once) and is logged with the channel's name.
     pub fn run(mut self) {
         let shared = self.shared.clone();
         let label = self.config.label.clone();
         let log = self.log.clone();
-        let queue = self.queue.clone();
-        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work())) {
-            let text = panic_text(&*p).to_string();
-            slog!(
-                log,
-                Level::Error,
-                "{label}: internal error in the AudioSocket I/O thread ({text}); ending this call"
-            );
-            let _ = queue.try_send(Queued::Ended(EndReason::Internal(text)));
-        }
-        // However the thread ends, the channel thread must look: a closed
-        // queue or a last event is waiting for it.
+        let on_end = self.config.on_end.take();
+        let end = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work())) {
+            Ok(end) => end,
+            Err(p) => {
+                let text = panic_text(&*p).to_string();
+                slog!(
+                    log,
+                    Level::Error,
+                    "{label}: internal error in the AudioSocket I/O thread ({text}); ending this call"
+                );
+                // Seen by the channel thread before anything still queued.
+                let _ = shared.io_failed.set(text.clone());
+                EndReason::Internal(text)
+            }
+        };
+        // Every sender goes before the wake-up: a channel thread that looks
+        // then finds either the last event or a closed queue, never a
+        // queue that may still be written to.
         drop(self);
         shared.chan_wake.wake();
+        if let Some(listener) = on_end {
+            (listener.0)(&end, shared.stats.snapshot());
+        }
     }
 
-    fn work(&mut self) {
+    /// Connects, streams until either side ends, and hands the channel
+    /// thread the end; returns it.
+    fn work(&mut self) -> EndReason {
         let deadline = Instant::now() + self.config.connect_timeout;
         let connected = {
             let shared = self.shared.clone();
@@ -122,13 +151,14 @@ impl IoThread {
         };
         let end = match connected {
             Ok((stream, tls)) => self.stream(stream, tls),
-            Err(ConnectError::Aborted) => return,
+            Err(ConnectError::Aborted) => return EndReason::ChannelHangup,
             Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
         };
         if end != EndReason::ChannelHangup {
-            self.pending.push_back(Queued::Ended(end));
+            self.pending.push_back(Queued::Ended(end.clone()));
             self.deliver_all();
         }
+        end
     }
 
     fn stream(&mut self, stream: TcpStream, tls: Option<TlsChannel>) -> EndReason {
@@ -147,6 +177,9 @@ impl IoThread {
         }
         let encrypted = tls.is_some();
         outbox.open(stream.clone(), tls);
+        // No write by either thread reaches the socket after this guard
+        // drops, so it closes when `stream` drops.
+        let _give_back = CloseOnDrop(outbox);
         if encrypted {
             let mut reader = TlsReader::new();
             if let Err(e) = reader.start(outbox) {
@@ -155,10 +188,16 @@ impl IoThread {
             }
             self.tls_in = Some(reader);
         }
-        let mut uuid = Vec::new();
-        encode_uuid(&mut uuid, &self.config.uuid);
+        let mut first = Vec::new();
+        encode_uuid(&mut first, &self.config.uuid);
+        if let Some(json) = &self.config.context {
+            encode_context(&mut first, json);
+        }
         // The first bytes on a fresh socket: the kernel takes them.
-        outbox.push(&uuid);
+        outbox.push(&first);
+        self.shared
+            .connected
+            .store(true, std::sync::atomic::Ordering::Release);
         self.pending.push_back(Queued::Connected);
         self.last_heard = Instant::now();
         let end = self.exchange(&stream);
@@ -170,9 +209,6 @@ impl IoThread {
             outbox.end_tls();
             let _ = outbox.flush();
         }
-        // No write by either thread reaches the socket after this, so it
-        // closes when `stream` drops.
-        outbox.close();
         end
     }
 
@@ -185,14 +221,52 @@ impl IoThread {
             self.generation = generation;
             self.stream_due = None;
         }
-        let marks = std::mem::take(&mut *lock(&self.shared.dialplan_marks));
-        for id in marks {
-            self.pending.push_back(Queued::Mark(Mark::new(id, true)));
+        // Only as many as there is room for: the rest wait where they
+        // are, which bounds them (see `Remote::mark`).
+        let room = self.pending_limit.saturating_sub(self.pending.len());
+        if room > 0 {
+            let mut marks = lock(&self.shared.dialplan_marks);
+            let n = room.min(marks.len());
+            for id in marks.drain(..n) {
+                self.pending.push_back(Queued::Mark(Mark::new(id, true)));
+            }
         }
     }
 
+    /// What `pending` holds, in bytes.
+    fn pending_cost(&self) -> usize {
+        self.pending.iter().map(Queued::cost).sum()
+    }
+
     fn reading(&self) -> bool {
-        self.pending.len() < self.pending_limit
+        self.pending.len() < self.pending_limit && self.pending_cost() < self.pending_bytes
+    }
+
+    /// A short frame held for more audio goes to the channel thread when
+    /// its slot comes (when the audio queued before it ends), and at the
+    /// earliest a frame's time after its first samples came: so a server
+    /// that trickles tiny messages makes no more frames than real time
+    /// needs, and one that pauses still has its tail played. When it is
+    /// not due yet, how long until it is.
+    fn partial_due(&mut self, now: Instant) -> Option<Duration> {
+        if !self.input.holds_partial() {
+            self.partial_since = None;
+            return None;
+        }
+        let since = *self.partial_since.get_or_insert(now);
+        let frame = self
+            .config
+            .rate
+            .duration_of(self.config.rate.frame_samples());
+        let due = (since + frame).max(self.stream_due.unwrap_or(now));
+        if now >= due {
+            self.input.flush_partial(&mut self.pending);
+            self.partial_since = None;
+            self.flush_pending();
+            None
+        } else {
+            Some(due - now)
+        }
     }
 
     fn exchange(&mut self, stream: &TcpStream) -> EndReason {
@@ -209,6 +283,7 @@ impl IoThread {
             };
             self.take_requests();
             self.flush_pending();
+            let partial = self.partial_due(Instant::now());
             let reading = self.reading();
             let mut sock_events = 0;
             if reading {
@@ -222,9 +297,14 @@ impl IoThread {
             let timeout = if decrypted {
                 Some(Duration::ZERO)
             } else {
-                self.config
+                let idle = self
+                    .config
                     .inactivity_timeout
-                    .map(|t| (self.last_activity() + t).saturating_duration_since(Instant::now()))
+                    .map(|t| (self.last_activity() + t).saturating_duration_since(Instant::now()));
+                match (idle, partial) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
             };
             let mut fds = [
                 pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN),
@@ -287,12 +367,9 @@ impl IoThread {
                             );
                         }
                     };
-                    if let Some(end) = self.input.process(&mut self.pending, &mut bad) {
+                    let room = self.pending_bytes.saturating_sub(self.pending_cost());
+                    if let Some(end) = self.input.process(&mut self.pending, room, &mut bad) {
                         return Some(end);
-                    }
-                    if drained {
-                        // Nothing more for now: let the tail of this burst play.
-                        self.input.pause(&mut self.pending);
                     }
                     self.flush_pending();
                     if drained || !self.reading() {
@@ -303,14 +380,12 @@ impl IoThread {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    // Nothing more for now: let the tail of this burst play.
-                    self.input.pause(&mut self.pending);
                     self.flush_pending();
                     return None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.input.pause(&mut self.pending);
+                    self.input.flush_partial(&mut self.pending);
                     return Some(EndReason::from_io(&e, false));
                 }
             }
@@ -379,6 +454,8 @@ impl IoThread {
                     return;
                 }
                 Err(TrySendError::Full(back)) => {
+                    #[cfg(feature = "fault-injection")]
+                    crate::fault::at(crate::fault::PANIC_WHEN_QUEUE_FULL, &self.config.uuid);
                     self.shared.io_wants_room.store(true, Ordering::Release);
                     // The channel thread may have made room just before the
                     // flag was set: try once more so no wake-up is missed.

@@ -21,6 +21,9 @@
 //!   marks, drained reports): `remote.rs`.
 //! - How a session ends (`end_reason.rs`), and what the CLI sees of the
 //!   live ones (`census.rs`, `stats.rs`).
+//! - A live tap's audio (`tap.rs`): what a channel's party says and hears
+//!   paired into the tap's frames, and a server's whisper mixed in.
+//! - What a server may set on its call's channel (`variables.rs`).
 
 mod assembler;
 mod caller_clock;
@@ -41,19 +44,22 @@ mod server_input;
 mod session_config;
 mod shared;
 mod stats;
+mod tap;
 pub mod threads;
 pub mod tls;
 mod uplink;
+mod variables;
 
-pub use end_reason::{EndReason, Hangup};
+pub use end_reason::{EndReason, ErrorCode, Hangup};
 pub use events::{AudioFrame, Event, Mark, Queued};
 pub use fd::wait_ms;
 pub use handle::Session;
 pub use remote::Remote;
 pub use server_addr::ServerAddr;
-pub use server_input::{BadInput, ServerInput};
-pub use session_config::SessionConfig;
+pub use server_input::{BadInput, InputOptions, ServerInput, MAX_MARK_ID};
+pub use session_config::{EndListener, SessionConfig, TapDirection};
 pub use stats::StatsSnapshot;
+pub use tap::{Side, TapMixer, Whisper};
 
 #[cfg(test)]
 mod tests;

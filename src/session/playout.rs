@@ -19,6 +19,17 @@ use super::stats::Stats;
 use crate::logging::Level;
 use crate::slog;
 
+/// How [`Session::next_event`] and its kin take audio.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Take {
+    /// At real-time pace.
+    Paced,
+    /// As soon as it is queued.
+    Unpaced,
+    /// Not at all: it stays first in line.
+    NoAudio,
+}
+
 impl Session {
     /// Before the channel thread waits: publishes when it will look at the
     /// queue by itself, so that the I/O thread need not wake it for audio
@@ -108,6 +119,24 @@ impl Session {
     /// real-time pace: when the next one is not yet due this returns None
     /// and arms the timer among [`Session::wait_fds`] for when it is.
     pub fn next_event(&mut self, now: Instant) -> Option<Event> {
+        self.next(now, Take::Paced)
+    }
+
+    /// The next event if one is ready now, audio as soon as it is queued:
+    /// for a channel side whose own frames pace the server's audio (a
+    /// tap's whisper, mixed into frames written to the channel). Audio a
+    /// flush made stale, or later than `max_lateness`, is still skipped.
+    pub fn next_event_unpaced(&mut self, now: Instant) -> Option<Event> {
+        self.next(now, Take::Unpaced)
+    }
+
+    /// The next event if it is not audio: what else the server sent, for a
+    /// channel side that takes audio only when it has room for it.
+    pub fn next_control_event(&mut self, now: Instant) -> Option<Event> {
+        self.next(now, Take::NoAudio)
+    }
+
+    fn next(&mut self, now: Instant, take: Take) -> Option<Event> {
         // The timer cannot have expired before its time: no system call
         // until then.
         if self.timer_at.is_some_and(|at| now >= at) {
@@ -123,6 +152,10 @@ impl Session {
         self.awaits_caller = false;
         if self.ended {
             return None;
+        }
+        if let Some(why) = self.shared.io_failed.get() {
+            self.ended = true;
+            return Some(Event::Ended(EndReason::Internal(why.clone())));
         }
         loop {
             if self.head.is_none() {
@@ -171,6 +204,8 @@ impl Session {
         }
         self.caught_up();
         match &self.head {
+            Some(Queued::Audio(_)) if take == Take::NoAudio => return None,
+            Some(Queued::Audio(_)) if take == Take::Unpaced => {}
             Some(Queued::Audio(frame)) => {
                 if let Some(at) = self.pacer.wait_until(now) {
                     self.play_from(at, now);
@@ -210,6 +245,7 @@ impl Session {
                 Event::Audio(f)
             }
             Queued::Dtmf(d) => Event::Dtmf(d),
+            Queued::SetVariable { name, value } => Event::SetVariable { name, value },
             Queued::Mark(m) => {
                 if !m.from_dialplan {
                     self.send_mark_played(&m.id);

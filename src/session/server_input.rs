@@ -6,8 +6,9 @@
 use std::collections::VecDeque;
 
 use super::assembler::Assembler;
-use super::end_reason::{EndReason, Hangup};
+use super::end_reason::{EndReason, ErrorCode, Hangup};
 use super::events::{AudioFrame, Mark, Queued};
+use super::variables::{parse_set_variable, MAX_VARIABLES};
 use crate::protocol::{is_dtmf_digit, Decoder, Message, Rate};
 
 /// Kinds of bad input, each reported as "first of its kind" once per call.
@@ -18,24 +19,58 @@ pub enum BadInput {
     EmptyAudio = 4,
     WrongRate = 8,
     BadDtmf = 16,
+    /// A mark id longer than [`MAX_MARK_ID`].
+    LongMark = 32,
+    /// A `0x24` the call cannot take (see `variables.rs`).
+    BadVariable = 64,
+    /// A kind only the module sends (`0x23`, `0x25`).
+    WrongWay = 128,
+}
+
+/// The longest mark id a server may use: what `AUDIOSOCKET(mark)` allows,
+/// so that every mark fits an AMI event and a log line.
+pub const MAX_MARK_ID: usize = 255;
+
+/// What a call accepts from its server besides audio and DTMF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputOptions {
+    pub rate: Rate,
+    /// The barge-in extension's kinds mean something (option `b`).
+    pub barge_in: bool,
+    /// The server may set channel variables (option `m`).
+    pub variables: bool,
+    /// The server's audio is played; otherwise it is read and dropped (a
+    /// tap without `w`).
+    pub play_audio: bool,
+}
+
+impl InputOptions {
+    pub fn new(rate: Rate) -> InputOptions {
+        InputOptions {
+            rate,
+            barge_in: false,
+            variables: false,
+            play_audio: true,
+        }
+    }
 }
 
 pub struct ServerInput {
     decoder: Decoder,
     assembler: Assembler,
-    rate: Rate,
-    /// The barge-in extension's kinds mean something on this call.
-    barge_in: bool,
+    options: InputOptions,
+    /// Variables the server has set on this call.
+    variables_set: usize,
     reported: u32,
 }
 
 impl ServerInput {
-    pub fn new(rate: Rate, barge_in: bool) -> Self {
+    pub fn new(options: InputOptions) -> Self {
         ServerInput {
             decoder: Decoder::new(),
-            assembler: Assembler::new(rate.frame_bytes()),
-            rate,
-            barge_in,
+            assembler: Assembler::new(options.rate.frame_bytes()),
+            options,
+            variables_set: 0,
             reported: 0,
         }
     }
@@ -54,38 +89,51 @@ impl ServerInput {
         self.decoder.buffered()
     }
 
-    /// Interprets every whole message received so far, appending to `out`.
-    /// `bad` hears of each skipped message: its kind, whether it is the
-    /// first of that kind on this call, and a description. Returns how the
-    /// call ends when a message ends it.
+    /// Interprets the whole messages received so far, appending to `out`,
+    /// until what it appended holds `room` bytes (the rest waits in the
+    /// decoder, which never holds more than one maximal message). `bad`
+    /// hears of each skipped message: its kind, whether it is the first of
+    /// that kind on this call, and a description. Returns how the call
+    /// ends when a message ends it.
     pub fn process(
         &mut self,
         out: &mut VecDeque<Queued>,
+        room: usize,
         bad: &mut dyn FnMut(BadInput, bool, String),
     ) -> Option<EndReason> {
-        while let Some(msg) = self.decoder.next_message() {
+        let (mut seen, mut added) = (out.len(), 0);
+        while added < room {
+            // What the last message added (a flush may have taken some away).
+            if out.len() > seen {
+                added += out.range(seen..).map(Queued::cost).sum::<usize>();
+            }
+            seen = out.len();
+            let Some(msg) = self.decoder.next_message() else {
+                break;
+            };
             let mut report = |what: BadInput, text: String| {
                 let first = self.reported & what as u32 == 0;
                 self.reported |= what as u32;
                 bad(what, first, text);
             };
+            let options = self.options;
             match msg {
                 Message::Hangup => {
                     flush(&mut self.assembler, out);
                     return Some(EndReason::ServerHangup(Hangup::Message));
                 }
-                Message::Audio(rate, payload) if rate == self.rate => {
-                    if payload.is_empty() {
-                        report(BadInput::EmptyAudio, "an empty audio message".into());
-                    } else {
-                        self.assembler.push(payload, |pcm| {
-                            out.push_back(Queued::Audio(AudioFrame::new(pcm)))
-                        });
-                    }
+                Message::Audio(_, []) => {
+                    report(BadInput::EmptyAudio, "an empty audio message".into())
+                }
+                Message::Audio(rate, _) if rate == options.rate && !options.play_audio => {}
+                Message::Audio(rate, payload) if rate == options.rate => {
+                    self.assembler.push(payload, |pcm| {
+                        out.push_back(Queued::Audio(AudioFrame::new(pcm)))
+                    });
                 }
                 Message::Audio(rate, _) => report(
                     BadInput::WrongRate,
-                    format!("{} Hz audio on a {} Hz call", rate.hz(), self.rate.hz()),
+                    format!("{} Hz audio on a {} Hz call", rate.hz(), options.rate.hz()),
                 ),
                 Message::Dtmf(&[d]) if is_dtmf_digit(d.to_ascii_uppercase()) => {
                     flush(&mut self.assembler, out);
@@ -97,20 +145,26 @@ impl ServerInput {
                 ),
                 Message::Uuid(_) => report(BadInput::UuidFromServer, "a UUID message".into()),
                 Message::Error(code) => {
-                    let code = code.to_vec();
                     flush(&mut self.assembler, out);
-                    return Some(EndReason::ServerError(code));
+                    return Some(EndReason::ServerError(ErrorCode::from_payload(code)));
                 }
-                Message::Flush(_) if self.barge_in => {
+                Message::Flush(_) if options.barge_in => {
                     // Everything read before it is gone, whatever its state.
                     discard_audio(&mut self.assembler, out);
                     out.push_back(Queued::Flush);
                 }
-                Message::Mark(id) if self.barge_in => {
+                Message::Mark(id) if options.barge_in && id.len() > MAX_MARK_ID => report(
+                    BadInput::LongMark,
+                    format!(
+                        "a mark whose id is {} bytes long (at most {MAX_MARK_ID})",
+                        id.len()
+                    ),
+                ),
+                Message::Mark(id) if options.barge_in => {
                     flush(&mut self.assembler, out);
                     out.push_back(Queued::Mark(Mark::new(id.to_vec(), false)));
                 }
-                Message::Drained(_) if self.barge_in => {
+                Message::Drained(_) if options.barge_in => {
                     flush(&mut self.assembler, out);
                     out.push_back(Queued::ReportDrained);
                 }
@@ -119,6 +173,36 @@ impl ServerInput {
                     format!(
                         "message kind 0x{:02x} of the barge-in extension, which this call \
                          did not turn on (option b)",
+                        msg_kind(&msg)
+                    ),
+                ),
+                Message::SetVariable(payload) if options.variables => {
+                    if self.variables_set >= MAX_VARIABLES {
+                        report(
+                            BadInput::BadVariable,
+                            format!("a variable beyond the {MAX_VARIABLES} one call may set"),
+                        );
+                        continue;
+                    }
+                    match parse_set_variable(payload) {
+                        Ok((name, value)) => {
+                            self.variables_set += 1;
+                            flush(&mut self.assembler, out);
+                            out.push_back(Queued::SetVariable { name, value });
+                        }
+                        Err(why) => report(BadInput::BadVariable, format!("a variable {why}")),
+                    }
+                }
+                Message::SetVariable(_) => report(
+                    BadInput::UnknownKind,
+                    "message kind 0x24 of the call-context extension, which this call did \
+                     not turn on (option m)"
+                        .into(),
+                ),
+                Message::Context(_) | Message::Stereo(_) => report(
+                    BadInput::WrongWay,
+                    format!(
+                        "message kind 0x{:02x}, which only the module sends",
                         msg_kind(&msg)
                     ),
                 ),
@@ -131,8 +215,14 @@ impl ServerInput {
         None
     }
 
-    /// Nothing more is arriving for now: let the tail of a burst play.
-    pub fn pause(&mut self, out: &mut VecDeque<Queued>) {
+    /// Whether a short frame is being held for more audio.
+    pub fn holds_partial(&self) -> bool {
+        self.assembler.holds_samples()
+    }
+
+    /// Hands over a held short frame now (whole samples only): its time
+    /// to play has come, or nothing more is coming.
+    pub fn flush_partial(&mut self, out: &mut VecDeque<Queued>) {
         flush(&mut self.assembler, out);
     }
 
@@ -161,6 +251,8 @@ fn msg_kind(m: &Message<'_>) -> u8 {
     match m {
         Message::Flush(_) => crate::protocol::KIND_FLUSH,
         Message::Mark(_) => crate::protocol::KIND_MARK,
+        Message::Context(_) => crate::protocol::KIND_CONTEXT,
+        Message::Stereo(_) => crate::protocol::KIND_STEREO,
         _ => crate::protocol::KIND_DRAINED,
     }
 }

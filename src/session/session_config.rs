@@ -1,11 +1,64 @@
 //! What one session is told when it starts; the features fill it from the
 //! dialplan arguments and audiosocket.conf.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::end_reason::EndReason;
 use super::server_addr::ServerAddr;
+use super::server_input::InputOptions;
+use super::stats::StatsSnapshot;
 use super::tls::TlsClient;
 use crate::protocol::Rate;
+
+/// What a tap streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TapDirection {
+    /// `d(in)`: what the channel's party says (frames read from the channel).
+    In,
+    /// `d(out)`: what the party hears (frames written to the channel).
+    Out,
+    /// `d(both)`: both, mixed into one mono stream.
+    Both,
+    /// `d(stereo)`: both, time-aligned, as one two-channel stream (`0x25`).
+    Stereo,
+}
+
+impl TapDirection {
+    pub fn parse(s: &str) -> Option<TapDirection> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "in" => Some(TapDirection::In),
+            "out" => Some(TapDirection::Out),
+            "both" => Some(TapDirection::Both),
+            "stereo" => Some(TapDirection::Stereo),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TapDirection::In => "in",
+            TapDirection::Out => "out",
+            TapDirection::Both => "both",
+            TapDirection::Stereo => "stereo",
+        }
+    }
+}
+
+/// Told by the I/O thread, once, how a session ended, whichever side ended
+/// it, with its final counters: for a session no channel thread waits on
+/// (a live tap), whose end must be told as it happens.
+#[derive(Clone)]
+pub struct EndListener(pub Arc<EndFn>);
+
+pub type EndFn = dyn Fn(&EndReason, StatsSnapshot) + Send + Sync;
+
+impl fmt::Debug for EndListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EndListener")
+    }
+}
 
 /// Everything one session needs to know; the channel layers fill it from the
 /// dialplan arguments.
@@ -30,6 +83,16 @@ pub struct SessionConfig {
     pub barge_in: bool,
     /// TLS to the server, with this profile; None: plain TCP.
     pub tls: Option<TlsClient>,
+    /// The call-context extension (option `m`): this JSON object goes to
+    /// the server right after the UUID, and the server may set variables.
+    pub context: Option<Vec<u8>>,
+    /// A live tap streaming this side of its channel; None for a call.
+    pub tap: Option<TapDirection>,
+    /// Whether the server's audio is played (a tap without `w` reads and
+    /// drops it).
+    pub play_server_audio: bool,
+    /// Told how the session ended (see [`EndListener`]).
+    pub on_end: Option<EndListener>,
     /// The channel's name, for log lines.
     pub label: String,
     /// The channel's unique id, by which Asterisk's side finds the session.
@@ -54,8 +117,22 @@ impl SessionConfig {
             max_lateness: Some(Self::DEFAULT_MAX_LATENESS),
             barge_in: false,
             tls: None,
+            context: None,
+            tap: None,
+            play_server_audio: true,
+            on_end: None,
             label: label.to_string(),
             channel_id: String::new(),
+        }
+    }
+
+    /// What the call accepts from its server.
+    pub(crate) fn input_options(&self) -> InputOptions {
+        InputOptions {
+            rate: self.rate,
+            barge_in: self.barge_in,
+            variables: self.context.is_some(),
+            play_audio: self.play_server_audio,
         }
     }
 
@@ -87,6 +164,12 @@ impl SessionConfig {
         } else {
             1
         }
+    }
+
+    /// The bytes read from the socket but not yet queued, at most: the
+    /// frames above, and room for the small messages between them.
+    pub(crate) fn pending_bytes(&self) -> usize {
+        self.pending_frames() * (self.rate.frame_bytes() + 64) + 4096
     }
 
     /// With barge-in, the socket limits that keep what a server can write

@@ -53,12 +53,15 @@ const ONLY_IF_WOKEN: u64 = u64::MAX;
 
 pub(crate) struct Shared {
     pub stop: AtomicBool,
-    /// The connection is up (set by the channel side when it sees it).
+    /// The connection is up (and the UUID sent).
     pub connected: AtomicBool,
     /// The address the I/O thread reached (of those the name resolved to).
     pub peer: OnceLock<SocketAddr>,
     /// With TLS, the version and cipher suite the handshake settled on.
     pub encryption: OnceLock<String>,
+    /// The I/O thread failed (a caught panic): the call ends now, whatever
+    /// is still queued.
+    pub io_failed: OnceLock<String>,
     /// The I/O thread is waiting for room in the event queue.
     pub io_wants_room: AtomicBool,
     pub io_wake: Waker,
@@ -96,6 +99,7 @@ impl Shared {
             connected: AtomicBool::new(false),
             peer: OnceLock::new(),
             encryption: OnceLock::new(),
+            io_failed: OnceLock::new(),
             io_wants_room: AtomicBool::new(false),
             io_wake: Waker::new()?,
             chan_wake: Waker::new()?,

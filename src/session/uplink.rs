@@ -5,7 +5,9 @@ use super::handle::Session;
 use super::outbox::Pushed;
 use super::stats::Stats;
 use crate::logging::Level;
-use crate::protocol::{encode_audio, encode_drained, encode_dtmf, encode_mark, is_dtmf_digit};
+use crate::protocol::{
+    encode_audio, encode_drained, encode_dtmf, encode_mark, encode_stereo, is_dtmf_digit,
+};
 use crate::slog;
 
 impl Session {
@@ -26,6 +28,19 @@ impl Session {
         let mut msg = std::mem::take(&mut self.scratch);
         msg.clear();
         encode_audio(&mut msg, self.rate, pcm);
+        self.send(&msg, true);
+        self.scratch = msg;
+    }
+
+    /// Sends a live tap's two-channel frame (interleaved samples, left =
+    /// in, right = out) as `0x25`. Never blocks, as [`Session::send_audio`].
+    pub fn send_stereo(&mut self, pcm: &[u8]) {
+        if !self.connected || self.ended || pcm.is_empty() {
+            return;
+        }
+        let mut msg = std::mem::take(&mut self.scratch);
+        msg.clear();
+        encode_stereo(&mut msg, pcm);
         self.send(&msg, true);
         self.scratch = msg;
     }

@@ -5,8 +5,10 @@
 pub mod ami;
 pub mod ari;
 pub mod asterisk;
+pub mod far_end;
 pub mod server;
 pub mod tls;
+pub mod tones;
 
 pub use asterisk::Asterisk;
 pub use server::{Conn, Msg, TestServer};

@@ -21,6 +21,9 @@
 #include "asterisk/config.h"
 #include "asterisk/pbx.h"
 #include "asterisk/stringfields.h"
+#include "asterisk/audiohook.h"
+#include "asterisk/datastore.h"
+#include "asterisk/translate.h"
 
 #define SIZE(t) printf("sizeof(%s) = %zu\n", #t, sizeof(t))
 #define OFF(t, f) printf("offsetof(%s, %s) = %zu\n", #t, #f, offsetof(t, f))
@@ -154,6 +157,67 @@ int main(void)
 	OFF(struct ast_custom_function, acflist);
 	OFF(struct ast_custom_function, since);
 	OFF(struct ast_custom_function, provided_by);
+	/* A live tap's audiohook: allocated by the module, so every byte counts. */
+	SIZE(ast_mutex_t);
+	SIZE(ast_cond_t);
+	SIZE(struct ast_slinfactory);
+	SIZE(struct ast_audiohook);
+	OFF(struct ast_audiohook, lock);
+	OFF(struct ast_audiohook, trigger);
+	OFF(struct ast_audiohook, type);
+	OFF(struct ast_audiohook, status);
+	OFF(struct ast_audiohook, init_flags);
+	OFF(struct ast_audiohook, source);
+	OFF(struct ast_audiohook, flags);
+	OFF(struct ast_audiohook, read_factory);
+	OFF(struct ast_audiohook, write_factory);
+	OFF(struct ast_audiohook, read_time);
+	OFF(struct ast_audiohook, write_time);
+	OFF(struct ast_audiohook, format);
+	OFF(struct ast_audiohook, trans_pvt);
+	OFF(struct ast_audiohook, manipulate_callback);
+	OFF(struct ast_audiohook, options);
+	OFF(struct ast_audiohook, hook_internal_samp_rate);
+	OFF(struct ast_audiohook, direction);
+	OFF(struct ast_audiohook, list);
+	VAL(AST_AUDIOHOOK_TYPE_MANIPULATE);
+	VAL(AST_AUDIOHOOK_STATUS_SHUTDOWN);
+	VAL(AST_AUDIOHOOK_DIRECTION_READ);
+	VAL(AST_AUDIOHOOK_DIRECTION_WRITE);
+
+	/* The per-channel record of its taps. */
+	SIZE(struct ast_datastore_info);
+	OFF(struct ast_datastore_info, type);
+	OFF(struct ast_datastore_info, duplicate);
+	OFF(struct ast_datastore_info, destroy);
+	OFF(struct ast_datastore_info, chan_fixup);
+	OFF(struct ast_datastore_info, chan_breakdown);
+	SIZE(struct ast_datastore);
+	OFF(struct ast_datastore, uid);
+	OFF(struct ast_datastore, data);
+	OFF(struct ast_datastore, info);
+	OFF(struct ast_datastore, mod);
+	OFF(struct ast_datastore, inheritance);
+	OFF(struct ast_datastore, entry);
+
+	/* Who is calling, for the call context. */
+	SIZE(struct ast_party_name);
+	OFF(struct ast_party_name, str);
+	OFF(struct ast_party_name, valid);
+	SIZE(struct ast_party_number);
+	OFF(struct ast_party_number, str);
+	OFF(struct ast_party_number, valid);
+	SIZE(struct ast_party_subaddress);
+	SIZE(struct ast_party_id);
+	OFF(struct ast_party_id, name);
+	OFF(struct ast_party_id, number);
+	OFF(struct ast_party_id, subaddress);
+	OFF(struct ast_party_id, tag);
+	SIZE(struct ast_party_caller);
+	OFF(struct ast_party_caller, id);
+	SIZE(struct ast_party_connected_line);
+	OFF(struct ast_party_connected_line, id);
+
 	VAL(AST_STATIC_DOC);
 	VAL(AST_STRINGFIELD_DESTROY);
 

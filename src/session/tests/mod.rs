@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 mod barge_in;
 mod caller_clock;
+mod tap;
 mod tls;
 
 use super::*;
@@ -311,7 +312,10 @@ fn bad_input_is_skipped_and_logged_once_per_class() {
     peer.write_all(&wire).unwrap();
     let ev = pump(&mut s, Duration::from_secs(3));
     assert_eq!(audio_bytes(&ev), vec![1, 2, 3, 4]);
-    assert_eq!(ending(&ev), Some(&EndReason::ServerError(vec![2])));
+    assert_eq!(
+        ending(&ev),
+        Some(&EndReason::ServerError(ErrorCode::from_payload(&[2])))
+    );
     assert_eq!(ending(&ev).unwrap().error_code().as_deref(), Some("0x02"));
     let w = log.warnings();
     assert_eq!(w.len(), 4, "{w:?}");
@@ -337,7 +341,10 @@ fn a_message_cut_off_by_a_close_is_a_protocol_error() {
 #[test]
 fn error_without_a_code_and_a_plain_close() {
     for (wire, want) in [
-        (vec![0xff, 0, 0], EndReason::ServerError(vec![])),
+        (
+            vec![0xff, 0, 0],
+            EndReason::ServerError(ErrorCode::from_payload(&[])),
+        ),
         (vec![0, 0, 0], EndReason::ServerHangup(Hangup::Message)),
         (vec![], EndReason::ServerHangup(Hangup::Closed)),
     ] {
