@@ -23,6 +23,9 @@ pub enum Workload {
     /// A phone sends a frame every 20 ms; the bot listens 3 s, then sends
     /// 2 s of audio at once, again and again.
     Talking,
+    /// A call between a phone and a talking party, tapped: the bot is the
+    /// tap's server and only listens.
+    Tap,
 }
 
 impl Workload {
@@ -31,6 +34,7 @@ impl Workload {
             Workload::Echo => "echo",
             Workload::Paced => "phone+paced",
             Workload::Talking => "phone+talking",
+            Workload::Tap => "tapped",
         }
     }
 
@@ -241,6 +245,20 @@ impl Load {
             tick(calls, stop, measuring, workload)
         }));
         load
+    }
+
+    /// Phones that have heard from Asterisk (so know where to send).
+    pub fn phones_heard(&self) -> usize {
+        self.calls
+            .iter()
+            .filter(|c| {
+                c.lock()
+                    .unwrap()
+                    .phone
+                    .as_ref()
+                    .is_some_and(|p| p.asterisk.is_some())
+            })
+            .count()
     }
 
     /// Starts counting, both ways.
@@ -466,6 +484,7 @@ fn tick(
             // Each call's own clock: its bursts start when it connected.
             let frames = match workload {
                 Workload::Echo | Workload::Paced => 1,
+                Workload::Tap => 0,
                 // A first frame at once lets the phone learn its peer.
                 Workload::Talking if c.ticks == 0 => 1,
                 Workload::Talking if c.ticks % TALK_CYCLE == TALK_AT => BURST,
@@ -515,7 +534,8 @@ fn messages(bot: &mut Bot) -> Vec<Vec<u8>> {
                 if buf.len() < at + 3 + len {
                     break;
                 }
-                if buf[at] == 0x10 {
+                // Audio, or a tap's two-channel frame.
+                if buf[at] == 0x10 || buf[at] == 0x25 {
                     out.push(buf[at + 3..at + 3 + len].to_vec());
                 }
                 at += 3 + len;

@@ -10,17 +10,30 @@
 //!   sending a frame every 20 ms); the bot sends paced frames;
 //! - `phone+talking`: the same phone; the bot listens 3 s, then sends 2 s
 //!   of audio at once, again and again.
+//! - `tapped`: the phone in a call with a talking party (`Milliwatt()`),
+//!   tapped to the bot: untapped, with `AUDIOSOCKET_TAP()` in `d(both)`
+//!   and `d(stereo)`, and the way ARI users do it today (a snoop channel
+//!   and an `externalMedia` channel of Asterisk's own AudioSocket in a
+//!   mixing bridge, per call, set up by a small ARI client here).
 //!
 //! The built-in and this module run `AudioSocket()` (this module also with
 //! TLS, `s`, to a TLS front before the load server whose CPU is not
-//! counted); chan_websocket runs `Dial(WebSocket/bench/c(slin))`, which is
-//! how it is used.
+//! counted, and as the channel driver, `Dial(AudioSocket/...)`, the way ARI
+//! `externalMedia` users run it); chan_websocket runs
+//! `Dial(WebSocket/bench/c(slin))`, which is how it is used.
+//!
+//! A module a column needs that does not load ends the run with
+//! Asterisk's reason: no column reports figures it did not measure.
 //!
 //! ```text
 //! cargo run --release --example bench -- [--calls 100,300,500] [--seconds 20]
-//!     [--rounds 3] [--workloads echo,paced,talking] [--only this|this+tls|built-in|websocket]
+//!     [--rounds 3] [--workloads echo,paced,talking,tapped]
+//!     [--only this,this-drv,this+tls,built-in,websocket,untapped,tap,tap-stereo,ari-snoop]
 //! ```
 
+#[path = "../../tests/common/ari.rs"]
+#[allow(dead_code)]
+mod ari;
 #[path = "../../tests/common/asterisk.rs"]
 #[allow(dead_code)]
 mod asterisk;
@@ -40,9 +53,18 @@ use measure::{cpu_ms, median, pct, spread, switches};
 enum Impl {
     Builtin,
     This,
+    /// This module's channel driver, `Dial(AudioSocket/...)`.
+    ThisDriver,
     /// This module with TLS (option s) to a TLS front before the load server.
     ThisTls,
     WebSocket,
+    /// The tapped workload's call, without a tap.
+    Untapped,
+    /// `AUDIOSOCKET_TAP()` with `d(both)`, and with `d(stereo)`.
+    Tap,
+    TapStereo,
+    /// ARI's snoop channel and an externalMedia channel in a bridge.
+    AriSnoop,
 }
 
 impl Impl {
@@ -50,34 +72,66 @@ impl Impl {
         match self {
             Impl::Builtin => "built-in",
             Impl::This => "this",
+            Impl::ThisDriver => "this-drv",
             Impl::ThisTls => "this+tls",
             Impl::WebSocket => "websocket",
+            Impl::Untapped => "untapped",
+            Impl::Tap => "tap",
+            Impl::TapStereo => "tap-stereo",
+            Impl::AriSnoop => "ari-snoop",
         }
     }
 
-    /// Why this Asterisk cannot run it, if it cannot.
-    fn missing(self, installed: &Installed, workload: Workload) -> Option<String> {
-        let need: &[&str] = match self {
-            Impl::Builtin => &["app_audiosocket.so", "res_audiosocket.so"],
-            Impl::This | Impl::ThisTls => &[],
-            Impl::WebSocket => &[
+    /// The columns of a workload.
+    fn columns(workload: Workload) -> Vec<Impl> {
+        match workload {
+            Workload::Tap => vec![Impl::Untapped, Impl::Tap, Impl::TapStereo, Impl::AriSnoop],
+            _ => vec![
+                Impl::Builtin,
+                Impl::This,
+                Impl::ThisDriver,
+                Impl::ThisTls,
+                Impl::WebSocket,
+            ],
+        }
+    }
+
+    /// The modules it cannot run without, beside this module.
+    fn needs(self, workload: Workload) -> Vec<&'static str> {
+        let mut need: Vec<&str> = match self {
+            Impl::Builtin => vec!["app_audiosocket.so", "res_audiosocket.so"],
+            Impl::WebSocket => vec![
                 "chan_websocket.so",
                 "res_websocket_client.so",
                 "res_http_websocket.so",
                 "res_sorcery_config.so",
             ],
+            Impl::AriSnoop => {
+                let mut m = ari::MODULES.to_vec();
+                m.extend(["chan_audiosocket.so", "res_audiosocket.so"]);
+                m
+            }
+            _ => vec![],
         };
-        let phone: &[&str] = if workload.has_phone() {
-            &["chan_rtp.so", "res_rtp_asterisk.so", "res_rtp_multicast.so"]
-        } else {
-            &[]
-        };
-        let lacking: Vec<&&str> = need
-            .iter()
-            .chain(phone)
+        if workload.has_phone() {
+            need.extend(["chan_rtp.so", "res_rtp_asterisk.so", "res_rtp_multicast.so"]);
+        }
+        need
+    }
+
+    /// Why this Asterisk cannot run it, if it cannot.
+    fn missing(self, installed: &Installed, workload: Workload) -> Option<String> {
+        let lacking: Vec<&str> = self
+            .needs(workload)
+            .into_iter()
             .filter(|m| !installed.modules.join(m).exists())
             .collect();
         (!lacking.is_empty()).then(|| format!("this Asterisk lacks {lacking:?}"))
+    }
+
+    /// Whether it runs this module, or Asterisk's built-in AudioSocket.
+    fn loads_this(self) -> bool {
+        !matches!(self, Impl::Builtin | Impl::WebSocket | Impl::AriSnoop)
     }
 }
 
@@ -112,8 +166,20 @@ fn dialplan(load: &Load, tls_port: u16) -> String {
          [bench-built-in]\nexten => _X.,1,Answer()\n \
          same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
          same => n,Hangup()\n\
+         [bench-this-drv]\nexten => _X.,1,\
+         Dial(AudioSocket/127.0.0.1:{port}/00000000-0000-0000-0000-0000${{EXTEN}})\n \
+         same => n,Hangup()\n\
          [bench-websocket]\nexten => _X.,1,Dial(WebSocket/bench/c(slin)v(call=${{EXTEN}}))\n \
          same => n,Hangup()\n\
+         [bench-untapped]\nexten => _X.,1,Answer()\n same => n,Dial(Local/1@talker/n)\n\
+         [bench-ari-snoop]\nexten => _X.,1,Answer()\n same => n,Dial(Local/1@talker/n)\n\
+         [bench-tap]\nexten => _X.,1,Answer()\n \
+         same => n,Set(AUDIOSOCKET_TAP(00000000-0000-0000-0000-0000${{EXTEN}})=127.0.0.1:{port})\n \
+         same => n,Dial(Local/1@talker/n)\n\
+         [bench-tap-stereo]\nexten => _X.,1,Answer()\n \
+         same => n,Set(AUDIOSOCKET_TAP(00000000-0000-0000-0000-0000${{EXTEN}})=127.0.0.1:{port},d(stereo))\n \
+         same => n,Dial(Local/1@talker/n)\n\
+         [talker]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n\
          [echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n\
          [phone]\nexten => _X.,1,Dial(UnicastRTP/127.0.0.1:${{EXTEN}}/c(slin))\n"
     )
@@ -126,16 +192,9 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
          uri = ws://127.0.0.1:{}\nprotocols = media\n",
         load.websocket_port
     );
-    let modules: &[&str] = &[
-        "chan_websocket.so",
-        "res_websocket_client.so",
-        "res_http_websocket.so",
-        "res_sorcery_config.so",
-        "res_sorcery_memory.so",
-        "res_rtp_asterisk.so",
-        "res_rtp_multicast.so",
-        "chan_rtp.so",
-    ];
+    let needs = imp.needs(workload);
+    let http_port = ami_free_port();
+    let ari_files = ari::files(http_port);
     // TLS: certificates made here, and a TLS front before the load server
     // (its CPU is not Asterisk's, so it is not counted).
     let pki = tls::Pki::new("bench");
@@ -152,16 +211,19 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         "bench",
         Options {
             dialplan: &dialplan(&load, front.as_ref().map_or(0, |f| f.port)),
-            load_module: matches!(imp, Impl::This | Impl::ThisTls),
-            builtin: imp == Impl::Builtin,
-            extra_modules: modules,
+            load_module: imp.loads_this(),
+            builtin: matches!(imp, Impl::Builtin | Impl::AriSnoop),
+            needs: &needs,
             files: &[
                 ("websocket_client.conf", &websocket_client),
                 ("audiosocket.conf", &profile),
+                ("http.conf", &ari_files[0].1),
+                ("ari.conf", &ari_files[1].1),
             ],
             ..Options::default()
         },
     )?;
+    let snoop = (imp == Impl::AriSnoop).then(|| ari::Ari::connect(http_port, "benchtap"));
     let (_, _, rss_before) = ast.resources();
     for i in 0..calls {
         let far = match workload {
@@ -170,13 +232,23 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         };
         ast.originate(&format!("{i:08}@bench-{}", imp.name()), &far);
     }
+    if let Some(ari) = &snoop {
+        snoop_every_call(ari, calls, load.audiosocket_port);
+    }
     let t0 = Instant::now();
-    while load.connected.load(std::sync::atomic::Ordering::Relaxed) < calls
-        && t0.elapsed() < Duration::from_secs(60)
-    {
+    // A call is up when its bot is connected; an untapped call has no bot,
+    // and is up when its phone hears it.
+    let up = || {
+        if imp == Impl::Untapped {
+            load.phones_heard()
+        } else {
+            load.connected.load(std::sync::atomic::Ordering::Relaxed)
+        }
+    };
+    while up() < calls && t0.elapsed() < Duration::from_secs(60) {
         thread::sleep(Duration::from_millis(50));
     }
-    let connected = load.connected.load(std::sync::atomic::Ordering::Relaxed);
+    let connected = up();
     thread::sleep(Duration::from_secs(2));
     load.start_measuring();
     let (cpu0, sw0) = (cpu_ms(ast.pid()), switches(ast.pid()));
@@ -194,6 +266,8 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
     let window = window.elapsed().as_secs_f64();
     load.stop_measuring();
     let stats = load.finish();
+    // A tapped call goes on when its tap ends.
+    ast.cli("channel request hangup all");
     ast.wait_no_channels(Duration::from_secs(30));
     if connected < calls {
         eprintln!("  only {connected} of {calls} calls connected");
@@ -236,6 +310,66 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         latency: (pct(&mut lat, 0.5), pct(&mut lat, 0.99)),
         bursts: burst_figures,
     })
+}
+
+/// A free TCP port on loopback, for ARI's HTTP server.
+fn ami_free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The way ARI users tap a call today: for each call, a snoop channel on
+/// its tapped channel (both directions) and an externalMedia channel of
+/// Asterisk's own AudioSocket to the load, in a mixing bridge.
+fn snoop_every_call(ari: &ari::Ari, calls: usize, port: u16) {
+    let t0 = Instant::now();
+    let tapped = loop {
+        let list = ari.ok("GET", "channels");
+        // Each channel object opens with its id, then its name.
+        let found: Vec<(usize, String)> = list
+            .split("{\"id\":\"")
+            .skip(1)
+            .filter_map(|o| {
+                let id = &o[..o.find('"')?];
+                let name = ari::string_field(o, "name")?;
+                let rest = name.strip_prefix("Local/")?;
+                let index = rest.split('@').next()?.parse().ok()?;
+                (rest.contains("@bench-ari-snoop") && name.ends_with(";2"))
+                    .then(|| (index, id.to_string()))
+            })
+            .collect();
+        if found.len() >= calls || t0.elapsed() > Duration::from_secs(60) {
+            break found;
+        }
+        thread::sleep(Duration::from_millis(200));
+    };
+    for (i, id) in tapped {
+        let snoop = ari.ok(
+            "POST",
+            &format!("channels/{id}/snoop?spy=both&app=benchtap"),
+        );
+        let snoop = ari::string_field(&snoop, "id").expect("a snoop channel");
+        let media = ari.ok(
+            "POST",
+            &format!(
+                "channels/externalMedia?app=benchtap&external_host=127.0.0.1:{port}&format=slin\
+                 &encapsulation=audiosocket&transport=tcp\
+                 &data=00000000-0000-0000-0000-0000{i:08}"
+            ),
+        );
+        let media = ari::string_field(&media, "id").expect("an externalMedia channel");
+        ari.wait_stasis_start(&snoop, Duration::from_secs(10));
+        ari.wait_stasis_start(&media, Duration::from_secs(10));
+        let bridge = ari.ok("POST", "bridges?type=mixing");
+        let bridge = ari::string_field(&bridge, "id").expect("a bridge");
+        ari.ok(
+            "POST",
+            &format!("bridges/{bridge}/addChannel?channel={snoop},{media}"),
+        );
+    }
 }
 
 fn print_header() {
@@ -284,30 +418,91 @@ fn print_row(n: usize, w: Workload, imp: Impl, r: &Outcome) {
     );
 }
 
-/// this / built-in and this / chan_websocket: CPU and context switches;
-/// latency p50 this minus built-in; this with TLS / this: CPU.
-#[derive(Default)]
-struct Ratios {
-    cpu_builtin: Vec<f64>,
-    cpu_websocket: Vec<f64>,
-    cs_builtin: Vec<f64>,
-    latency_builtin: Vec<f64>,
-    /// this+tls / this.
-    cpu_tls: Vec<f64>,
+/// One round's ratios, by label, for a workload and N.
+fn ratios(workload: Workload, got: &[(Impl, Outcome)]) -> Vec<(&'static str, f64)> {
+    let find = |i: Impl| got.iter().find(|(x, _)| *x == i).map(|(_, r)| r);
+    let mut out = Vec::new();
+    let mut put =
+        |label, a: Option<&Outcome>, b: Option<&Outcome>, f: fn(&Outcome, &Outcome) -> f64| {
+            if let (Some(a), Some(b)) = (a, b) {
+                out.push((label, f(a, b)));
+            }
+        };
+    let cpu = |a: &Outcome, b: &Outcome| a.cpu_per_call_s / b.cpu_per_call_s;
+    if workload == Workload::Tap {
+        let untapped = find(Impl::Untapped);
+        let added = |a: &Outcome, b: &Outcome| a.cpu_per_call_s - b.cpu_per_call_s;
+        let rss = |a: &Outcome, b: &Outcome| a.rss_kib_per_call - b.rss_kib_per_call;
+        put("CPU ms/cs added by a tap", find(Impl::Tap), untapped, added);
+        put("by a stereo tap", find(Impl::TapStereo), untapped, added);
+        put("by ARI's snoop", find(Impl::AriSnoop), untapped, added);
+        put("RSS KiB a tap", find(Impl::Tap), untapped, rss);
+        put("a stereo tap", find(Impl::TapStereo), untapped, rss);
+        put("ARI's snoop", find(Impl::AriSnoop), untapped, rss);
+        if let (Some(u), Some(a)) = (untapped, find(Impl::AriSnoop)) {
+            let ari = a.cpu_per_call_s - u.cpu_per_call_s;
+            for (label, imp) in [
+                ("tap / ARI added CPU", Impl::Tap),
+                ("stereo / ARI", Impl::TapStereo),
+            ] {
+                if let Some(t) = find(imp) {
+                    out.push((label, (t.cpu_per_call_s - u.cpu_per_call_s) / ari));
+                }
+            }
+        }
+        return out;
+    }
+    let builtin = find(Impl::Builtin);
+    let p50 = |a: &Outcome, b: &Outcome| a.latency.0 - b.latency.0;
+    let p99 = |a: &Outcome, b: &Outcome| a.latency.1 - b.latency.1;
+    put("CPU this/built-in", find(Impl::This), builtin, cpu);
+    put("driver/built-in", find(Impl::ThisDriver), builtin, cpu);
+    put(
+        "this/websocket",
+        find(Impl::This),
+        find(Impl::WebSocket),
+        cpu,
+    );
+    put("tls/this", find(Impl::ThisTls), find(Impl::This), cpu);
+    put(
+        "cswitch this/built-in",
+        find(Impl::This),
+        builtin,
+        |a, b| a.switches_per_call_s / b.switches_per_call_s,
+    );
+    put(
+        "latency p50 this-built-in ms",
+        find(Impl::This),
+        builtin,
+        p50,
+    );
+    put("p99", find(Impl::This), builtin, p99);
+    put("driver p50", find(Impl::ThisDriver), builtin, p50);
+    put("driver p99", find(Impl::ThisDriver), builtin, p99);
+    out
 }
 
-fn print_ratios(n: usize, w: Workload, label: &str, r: &Ratios, one: impl Fn(&[f64]) -> f64) {
-    println!(
-        "{:>5} {:<13} {:<9} CPU {:.2}x the built-in, {:.2}x chan_websocket; cswitch {:.2}x the built-in; latency p50 {:+.1} ms; with TLS, CPU {:.2}x",
-        n,
-        w.name(),
-        label,
-        one(&r.cpu_builtin),
-        one(&r.cpu_websocket),
-        one(&r.cs_builtin),
-        one(&r.latency_builtin),
-        one(&r.cpu_tls),
-    );
+fn print_ratios(n: usize, w: Workload, label: &str, all: &[Vec<(&'static str, f64)>]) {
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in all.iter().flatten() {
+        if !names.contains(name) {
+            names.push(name);
+        }
+    }
+    let parts: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let values: Vec<f64> = all
+                .iter()
+                .flatten()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| *v)
+                .collect();
+            let each: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
+            format!("{name} {:.2} ({})", median(values), each.join(", "))
+        })
+        .collect();
+    println!("{:>5} {:<13} {label}: {}", n, w.name(), parts.join("; "));
 }
 
 fn main() {
@@ -328,16 +523,18 @@ fn main() {
     let rounds: usize =
         value("--rounds").map_or(1, |s| s.parse().expect("--rounds takes a number"));
     let workloads: Vec<Workload> = value("--workloads")
-        .unwrap_or_else(|| "echo,paced,talking".into())
+        .unwrap_or_else(|| "echo,paced,talking,tapped".into())
         .split(',')
         .map(|w| match w.trim() {
             "echo" => Workload::Echo,
             "paced" => Workload::Paced,
             "talking" => Workload::Talking,
-            other => panic!("unknown workload {other} (echo, paced, talking)"),
+            "tapped" => Workload::Tap,
+            other => panic!("unknown workload {other} (echo, paced, talking, tapped)"),
         })
         .collect();
-    let only = value("--only");
+    let only: Option<Vec<String>> =
+        value("--only").map(|o| o.split(',').map(|s| s.trim().to_string()).collect());
     let Some(installed) = asterisk::installed("bench") else {
         return;
     };
@@ -350,9 +547,12 @@ fn main() {
     );
     print_header();
     for &workload in &workloads {
-        let mut impls: Vec<Impl> = [Impl::Builtin, Impl::This, Impl::ThisTls, Impl::WebSocket]
+        let mut impls: Vec<Impl> = Impl::columns(workload)
             .into_iter()
-            .filter(|i| only.as_deref().map_or(true, |o| o == i.name()))
+            .filter(|i| {
+                only.as_ref()
+                    .map_or(true, |o| o.iter().any(|n| n == i.name()))
+            })
             .collect();
         impls.retain(|i| match i.missing(installed, workload) {
             Some(why) => {
@@ -362,7 +562,7 @@ fn main() {
             None => true,
         });
         for &n in &counts {
-            let mut ratios = Ratios::default();
+            let mut all = Vec::new();
             for round in 0..rounds.max(1) {
                 let mut order = impls.clone();
                 let turn = round % order.len().max(1);
@@ -370,36 +570,24 @@ fn main() {
                 let mut got: Vec<(Impl, Outcome)> = Vec::new();
                 for imp in order {
                     let Some(r) = run(imp, workload, n, seconds) else {
-                        return;
+                        eprintln!(
+                            "bench: {} could not run {} (see the line above); stopping",
+                            imp.name(),
+                            workload.name()
+                        );
+                        std::process::exit(1);
                     };
                     print_row(n, workload, imp, &r);
                     got.push((imp, r));
                 }
-                let find = |i: Impl| got.iter().find(|(x, _)| *x == i).map(|(_, r)| r);
-                if let Some(t) = find(Impl::This) {
-                    if let Some(b) = find(Impl::Builtin) {
-                        ratios.cpu_builtin.push(t.cpu_per_call_s / b.cpu_per_call_s);
-                        ratios
-                            .cs_builtin
-                            .push(t.switches_per_call_s / b.switches_per_call_s);
-                        ratios.latency_builtin.push(t.latency.0 - b.latency.0);
-                    }
-                    if let Some(w) = find(Impl::WebSocket) {
-                        ratios
-                            .cpu_websocket
-                            .push(t.cpu_per_call_s / w.cpu_per_call_s);
-                    }
-                    if let Some(tls) = find(Impl::ThisTls) {
-                        ratios.cpu_tls.push(tls.cpu_per_call_s / t.cpu_per_call_s);
-                    }
-                }
+                all.push(ratios(workload, &got));
             }
-            let last = |v: &[f64]| v.last().copied().unwrap_or(f64::NAN);
-            if rounds > 1 {
-                print_ratios(n, workload, "median", &ratios, |v| median(v.to_vec()));
+            let label = if rounds > 1 {
+                "median (each round)"
             } else {
-                print_ratios(n, workload, "ratio", &ratios, last);
-            }
+                "ratio"
+            };
+            print_ratios(n, workload, label, &all);
         }
     }
 }
