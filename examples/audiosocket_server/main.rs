@@ -9,9 +9,13 @@
 //! ```
 //!
 //! - `echo` sends every audio and DTMF message back: you hear yourself.
-//! - `record DIR` writes each call's audio to `DIR/<uuid>.wav`.
+//! - `record DIR` writes each call's audio to `DIR/<uuid>.wav` (a live
+//!   tap's two-channel stream, `0x25`, as a stereo file).
 //! - `play FILE` plays a 16-bit mono WAV file (8 to 192 kHz) at real-time
 //!   pace, then hangs up.
+//!
+//! Each prints the call's UUID and, when the call sends one (option `m`),
+//! its context (`0x23`, a JSON object).
 //!
 //! With `--tls`, it listens with TLS 1.2 and 1.3 (the certificate chain
 //! and its key, PEM), and with `--client-ca` admits only clients whose
@@ -77,12 +81,21 @@ fn uuid_text(p: &[u8]) -> String {
     )
 }
 
+/// Says what a call's first messages told: its UUID, its context.
+fn announce(kind: u8, p: &[u8]) {
+    match kind {
+        0x01 => eprintln!("call {}", uuid_text(p)),
+        0x23 => eprintln!("context {}", String::from_utf8_lossy(p)),
+        _ => {}
+    }
+}
+
 fn echo(mut s: TcpStream) -> io::Result<()> {
     let mut out = s.try_clone()?;
     while let Some((kind, p)) = read_msg(&mut s)? {
         match kind {
             0x00 => break,
-            0x01 => eprintln!("call {}", uuid_text(&p)),
+            0x01 | 0x23 => announce(kind, &p),
             0x03 | 0x10..=0x18 => write_msg(&mut out, kind, &p)?,
             _ => {}
         }
@@ -90,31 +103,56 @@ fn echo(mut s: TcpStream) -> io::Result<()> {
     Ok(())
 }
 
-fn wav_header(w: &mut impl Write, rate: u32, data_len: u32) -> io::Result<()> {
+fn wav_header(w: &mut impl Write, rate: u32, channels: u16, data_len: u32) -> io::Result<()> {
     w.write_all(b"RIFF")?;
     w.write_all(&(36 + data_len).to_le_bytes())?;
     w.write_all(b"WAVEfmt ")?;
     w.write_all(&16u32.to_le_bytes())?;
     w.write_all(&1u16.to_le_bytes())?; // PCM
-    w.write_all(&1u16.to_le_bytes())?; // mono
+    w.write_all(&channels.to_le_bytes())?;
     w.write_all(&rate.to_le_bytes())?;
-    w.write_all(&(rate * 2).to_le_bytes())?;
-    w.write_all(&2u16.to_le_bytes())?;
+    w.write_all(&(rate * 2 * u32::from(channels)).to_le_bytes())?;
+    w.write_all(&(2 * channels).to_le_bytes())?;
     w.write_all(&16u16.to_le_bytes())?;
     w.write_all(b"data")?;
     w.write_all(&data_len.to_le_bytes())
+}
+
+/// The `"rate"` a call's context gives, if it gives one.
+fn context_rate(json: &[u8]) -> Option<u32> {
+    let text = String::from_utf8_lossy(json);
+    let at = text.find("\"rate\":")? + 7;
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 fn record(mut s: TcpStream, dir: &Path) -> io::Result<()> {
     let mut name = String::from("unknown");
     let mut data = Vec::new();
     let mut rate = 8000;
+    let mut channels = 1;
     while let Some((kind, p)) = read_msg(&mut s)? {
         match kind {
             0x00 => break,
-            0x01 => name = uuid_text(&p),
+            0x01 => {
+                announce(kind, &p);
+                name = uuid_text(&p);
+            }
+            0x23 => {
+                announce(kind, &p);
+                rate = context_rate(&p).unwrap_or(rate);
+            }
             0x10..=0x18 => {
                 rate = RATES[(kind - 0x10) as usize];
+                data.extend_from_slice(&p);
+            }
+            // A live tap in stereo: at the tap's rate, which the context
+            // (option m) says; 8 kHz unless told.
+            0x25 => {
+                channels = 2;
                 data.extend_from_slice(&p);
             }
             _ => {}
@@ -122,11 +160,11 @@ fn record(mut s: TcpStream, dir: &Path) -> io::Result<()> {
     }
     let path = dir.join(format!("{name}.wav"));
     let mut w = BufWriter::new(File::create(&path)?);
-    wav_header(&mut w, rate, data.len() as u32)?;
+    wav_header(&mut w, rate, channels, data.len() as u32)?;
     w.write_all(&data)?;
     eprintln!(
         "recorded {} s to {}",
-        data.len() as f64 / 2.0 / rate as f64,
+        data.len() as f64 / 2.0 / f64::from(channels) / rate as f64,
         path.display()
     );
     Ok(())
@@ -189,7 +227,11 @@ fn play(mut s: TcpStream, file: &Path) -> io::Result<()> {
     }
     // Keep reading (and discarding) what the caller says.
     let mut reader = s.try_clone()?;
-    std::thread::spawn(move || while let Ok(Some(_)) = read_msg(&mut reader) {});
+    std::thread::spawn(move || {
+        while let Ok(Some((kind, p))) = read_msg(&mut reader) {
+            announce(kind, &p);
+        }
+    });
     let frame = rate as usize / 50 * 2;
     let t0 = Instant::now();
     for (i, chunk) in pcm.chunks(frame).enumerate() {
