@@ -7,6 +7,7 @@ pub mod ari;
 pub mod asterisk;
 pub mod far_end;
 pub mod server;
+pub mod sip;
 pub mod tls;
 pub mod tones;
 
