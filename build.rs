@@ -40,6 +40,7 @@ const FUNCTIONS: &[&str] = &[
     "ast_channel_hangupcause",
     "ast_channel_hangupcause_set",
     "ast_waitfor_nandfds",
+    "ast_hangup",
     "ast_read",
     "ast_write",
     "ast_senddigit_begin",

@@ -173,7 +173,7 @@ fn call(mut s: Session, kind: ChannelThread, until: Instant, counts: &Counts) {
             }
             ChannelThread::Driver if readable => {
                 let ev = s.next_event(Instant::now());
-                s.park_until_readable(Instant::now());
+                s.park_until_readable();
                 if let Some(ev) = ev {
                     counts.played(&ev);
                 }

@@ -7,6 +7,8 @@ pub const PANIC_IN_APP: &str = "00000000-0000-0000-0000-0000000000a1";
 pub const PANIC_IN_READ: &str = "00000000-0000-0000-0000-0000000000a2";
 /// The I/O thread panics once connected.
 pub const PANIC_IN_IO_THREAD: &str = "00000000-0000-0000-0000-0000000000a3";
+/// The channel driver panics as its channel is being created.
+pub const PANIC_IN_REQUEST: &str = "00000000-0000-0000-0000-0000000000a5";
 /// The I/O thread panics when the queue to the channel thread is full (a
 /// burst of audio waits there).
 pub const PANIC_WHEN_QUEUE_FULL: &str = "00000000-0000-0000-0000-0000000000a4";

@@ -3,6 +3,7 @@
 //! handed; the Asterisk boundary implements it with Asterisk's logger.
 
 use std::any::Any;
+use std::borrow::Cow;
 
 /// How loud a message is; mapped onto Asterisk's logger at the boundary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,5 +49,43 @@ pub fn panic_text(payload: &(dyn Any + Send)) -> &str {
         s
     } else {
         "unknown panic"
+    }
+}
+
+/// `s` with its control characters escaped (`\n`, `\r`, `\t`, `\x1b`
+/// ...), so that text from the dialplan or a server (a host name, a dial
+/// string, a channel name) cannot forge a second log line or steer a
+/// terminal.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_nothing_else() {
+        assert!(matches!(
+            escape_controls("PJSIP/alice-0001"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_controls("bad host\r\n[Dec  2] NOTICE: forged\t\x1b[31m\0Ünal"),
+            "bad host\\r\\n[Dec  2] NOTICE: forged\\t\\x1b[31m\\x00Ünal"
+        );
     }
 }

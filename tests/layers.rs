@@ -73,83 +73,128 @@ fn feature_code_writes_no_unsafe() {
     }
 }
 
-#[test]
-fn the_session_files_import_each_other_one_way() {
-    let dir = src().join("session");
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    // What `prefix` names in `text`: the session files it imports.
-    fn named_after(text: &str, prefix: &str) -> Vec<String> {
-        code(text)
-            .flat_map(|l| {
-                l.split(prefix)
-                    .skip(1)
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            })
-            .map(|rest| {
-                rest.chars()
-                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                    .collect::<String>()
-            })
-            .collect()
-    }
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+/// The sibling files (or folders) named in `text` after `prefix`:
+/// `super::name`, `super::{a, b::c}`.
+fn named_after(text: &str, prefix: &str) -> Vec<String> {
+    let ident = |s: &str| {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect::<String>()
+    };
+    // A file's own tests may use what it serves.
+    let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+    let code: String = code(text).collect::<Vec<_>>().join("\n");
+    code.split(prefix)
+        .skip(1)
+        .flat_map(|rest| match rest.strip_prefix('{') {
+            Some(inner) => inner[..inner.find('}').unwrap_or(inner.len())]
+                .split(',')
+                .map(ident)
+                .collect(),
+            None => vec![ident(rest)],
+        })
+        .collect()
+}
+
+/// Whether the files of the folder `dir` (a subfolder counts as one
+/// node) import each other in a circle; the circle if so.
+fn circle_in(dir: &Path, layer: &str) -> Option<String> {
+    let mut texts: BTreeMap<String, Vec<(String, &str)>> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
         let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
             continue;
         };
-        // A folder (tls/) is one node: what its files import from the
-        // session's other files.
-        let (texts, up): (Vec<String>, &str) = if path.is_dir() {
-            let files = std::fs::read_dir(&path).unwrap().flatten();
-            let texts = files
+        if name == "tests" || name == "mod" {
+            continue;
+        }
+        // A folder's files name their siblings' with one more super::.
+        let files: Vec<(String, &str)> = if path.is_dir() {
+            std::fs::read_dir(&path)
+                .unwrap()
+                .flatten()
                 .map(|f| f.path())
                 .filter(|f| f.extension().is_some_and(|e| e == "rs"))
-                .map(|f| std::fs::read_to_string(f).unwrap())
-                .collect();
-            (texts, "super::super::")
-        } else if path.extension().is_some_and(|e| e == "rs") && name != "mod" {
-            (vec![std::fs::read_to_string(&path).unwrap()], "super::")
+                .map(|f| (std::fs::read_to_string(f).unwrap(), "super::super::"))
+                .collect()
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            vec![(std::fs::read_to_string(&path).unwrap(), "super::")]
         } else {
             continue;
         };
-        if name == "tests" {
-            continue;
-        }
-        let deps = texts
-            .iter()
-            .flat_map(|t| {
-                let mut d = named_after(t, up);
-                d.extend(named_after(t, "crate::session::"));
-                d
-            })
-            .filter(|d| !d.is_empty() && d != "super" && d != name)
-            .collect();
-        graph.insert(name.to_string(), deps);
+        texts.insert(name.to_string(), files);
     }
-    assert!(graph.len() > 10, "{graph:?}");
+    let nodes: BTreeSet<String> = texts.keys().cloned().collect();
+    let within = format!("crate::{layer}::");
+    let graph: BTreeMap<String, BTreeSet<String>> = texts
+        .iter()
+        .map(|(name, files)| {
+            let deps = files
+                .iter()
+                .flat_map(|(t, up)| {
+                    let mut d = named_after(t, up);
+                    d.extend(named_after(t, &within));
+                    d
+                })
+                .filter(|d| nodes.contains(d) && d != name)
+                .collect();
+            (name.clone(), deps)
+        })
+        .collect();
     // Depth-first search for a circle.
     fn visit(
         n: &str,
         graph: &BTreeMap<String, BTreeSet<String>>,
         path: &mut Vec<String>,
         done: &mut BTreeSet<String>,
-    ) {
+    ) -> Option<String> {
         if done.contains(n) {
-            return;
+            return None;
         }
         if let Some(at) = path.iter().position(|p| p == n) {
-            panic!("import circle: {} -> {n}", path[at..].join(" -> "));
+            return Some(format!("{} -> {n}", path[at..].join(" -> ")));
         }
         path.push(n.to_string());
         for d in graph.get(n).into_iter().flatten() {
-            visit(d, graph, path, done);
+            if let Some(circle) = visit(d, graph, path, done) {
+                return Some(circle);
+            }
         }
         path.pop();
         done.insert(n.to_string());
+        None
     }
     let mut done = BTreeSet::new();
-    for n in graph.keys() {
-        visit(n, &graph, &mut Vec::new(), &mut done);
+    graph
+        .keys()
+        .find_map(|n| visit(n, &graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_files_of_every_layer_import_each_other_one_way() {
+    let mut checked = 0;
+    for layer in ["protocol", "session", "call", "asterisk", "features"] {
+        if let Some(circle) = circle_in(&src().join(layer), layer) {
+            panic!("src/{layer}: import circle {circle}");
+        }
+        checked += 1;
     }
+    assert_eq!(checked, 5);
+}
+
+#[test]
+fn a_circle_is_found_where_there_is_one() {
+    let dir = std::env::temp_dir().join(format!("layers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.rs"), "use super::{b, c::X};\n").unwrap();
+    std::fs::write(
+        dir.join("b.rs"),
+        "// use super::a;\nuse crate::demo::c::Y;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("c.rs"), "use super::a::Z;\n").unwrap();
+    let circle = circle_in(&dir, "demo");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(circle.as_deref(), Some("a -> b -> c -> a"));
 }

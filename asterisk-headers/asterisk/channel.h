@@ -171,6 +171,7 @@ int ast_channel_softhangup_internal_flag(struct ast_channel *chan);
 int ast_channel_hangupcause(const struct ast_channel *chan);
 void ast_channel_hangupcause_set(struct ast_channel *chan, int value);
 int ast_check_hangup(struct ast_channel *chan);
+void ast_hangup(struct ast_channel *chan);
 
 struct ast_channel *ast_waitfor_nandfds(struct ast_channel **c, int n,
 	int *fds, int nfds, int *exception, int *outfd, int *ms);

@@ -3,13 +3,14 @@
 //! holding it any longer, and it is neither `Send` nor `Sync`, so it never
 //! leaves the thread Asterisk called on.
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_void};
 use std::marker::PhantomData;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 
 use super::format::{Caps, Format, HeldFormat};
 use super::frame::{OutFrame, ReadFrame};
+use super::strings::{cstring, from_c};
 use super::sys;
 
 #[derive(Clone, Copy)]
@@ -25,20 +26,6 @@ pub enum Woken {
     Fd(RawFd),
     /// The timeout passed (or a signal interrupted the wait).
     Timeout,
-}
-
-pub(super) fn cstring(s: &str) -> CString {
-    CString::new(s.replace('\0', "")).unwrap_or_default()
-}
-
-pub(super) fn from_c(p: *const c_char) -> String {
-    if p.is_null() {
-        String::new()
-    } else {
-        // SAFETY: Asterisk returns NUL-terminated strings that stay valid
-        // for the call that returned them; we copy at once.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-    }
 }
 
 impl<'a> Channel<'a> {

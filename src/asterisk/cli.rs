@@ -79,9 +79,15 @@ unsafe extern "C" fn handler<C: CliCommand>(
                     .filter(|c| c.starts_with(&word))
                     .nth(a.n.max(0) as usize);
                 match found.and_then(|s| CString::new(s).ok()) {
-                    // The CLI frees what it is given with free().
-                    // SAFETY: strdup copies a valid C string into malloc'd memory.
-                    Some(s) => unsafe { libc::strdup(s.as_ptr()) },
+                    // The CLI frees what it is given with ast_free(): it
+                    // must come from Asterisk's allocator (which may not
+                    // be malloc, with MALLOC_DEBUG).
+                    // SAFETY: __ast_strdup copies a valid C string; the
+                    // file and function names are static C strings.
+                    Some(s) => unsafe {
+                        let here = c"cli.rs";
+                        sys::__ast_strdup(s.as_ptr(), here.as_ptr(), line!() as i32, here.as_ptr())
+                    },
                     None => ptr::null_mut(),
                 }
             }

@@ -5,7 +5,7 @@
 use std::ffi::CString;
 use std::ptr::{self, NonNull};
 
-use super::channel::from_c;
+use super::strings::from_c;
 use super::sys;
 
 /// One `name = value` line.

@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use super::channel::from_c;
+use super::strings::from_c;
 use super::sys;
 
 /// One of Asterisk's cached signed linear formats: created by the core's

@@ -6,10 +6,11 @@ use std::ffi::{c_char, c_int, CStr};
 use std::ptr;
 use std::sync::Mutex;
 
-use super::channel::{from_c, Channel};
+use super::channel::Channel;
 use super::guard::guard;
 use super::logger::{ast_log, Level};
 use super::module::module_self;
+use super::strings::from_c;
 use super::sys;
 use crate::locks::lock;
 

@@ -1,15 +1,16 @@
 //! Asterisk's logger, called with the real file, line and function, and the
-//! message always passed as data behind a fixed format. A message at a
+//! message always passed as data behind a fixed format, its control
+//! characters escaped (one line a message, whatever the text in it). A message at a
 //! verbosity or debug level nobody listens to is never formatted.
 
 use std::ffi::CString;
 
 use super::sys;
 pub use crate::logging::Level;
-use crate::logging::Log;
+use crate::logging::{escape_controls, Log};
 
 fn c_text(s: &str) -> CString {
-    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+    CString::new(escape_controls(s).into_owned()).unwrap_or_default()
 }
 
 /// Whether a message at `level` would reach any console or log file.

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod logger;
 pub mod manager;
 pub mod module;
+mod strings;
 mod sys;
 pub mod tech;
 pub mod translate;

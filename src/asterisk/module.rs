@@ -63,7 +63,7 @@ macro_rules! asterisk_module {
     (name: $name:expr, description: $desc:expr, load: $load:ident, reload: $reload:ident, unload: $unload:ident $(,)?) => {
         mod __asterisk_module {
             use std::ffi::c_int;
-            use $crate::asterisk::guard::guard;
+            use $crate::asterisk::guard::guard_uncounted as guard;
             use $crate::asterisk::module::*;
 
             unsafe extern "C" fn entry_load() -> ast_module_load_result {

@@ -2,6 +2,7 @@
 //! entry points, with its per-channel state owned through `tech_pvt`.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -126,7 +127,23 @@ unsafe extern "C" fn requester<T: Technology>(
         chan.set_tech_pvt(Box::into_raw(boxed).cast());
         chan.unlock();
         if let Some(pvt) = pvt_of::<T>(chan) {
-            T::created(chan, pvt);
+            // The channel is ours until it is returned: a panic here must
+            // not leak it, its state or its hold on the module.
+            let created = catch_unwind(AssertUnwindSafe(|| T::created(chan, pvt)));
+            if let Err(p) = created {
+                ast_log!(
+                    Level::Error,
+                    "{}: internal error in chan_audiosocket_rs ({}); the channel is not created",
+                    chan.name(),
+                    crate::logging::panic_text(&*p)
+                );
+                // SAFETY: raw is the channel allocated above, which no one
+                // else has seen; hanging it up frees it through our hangup
+                // callback, which drops the state.
+                unsafe { sys::ast_hangup(raw) };
+                set_cause(sys::AST_CAUSE_FAILURE as i32);
+                return ptr::null_mut();
+            }
         }
         raw
     })
@@ -263,6 +280,9 @@ unsafe extern "C" fn fixup(_old: *mut sys::ast_channel, _new: *mut sys::ast_chan
 struct Registered {
     tech: *mut sys::ast_channel_tech,
     _caps: Caps,
+    /// Registered with Asterisk now (it is kept, unregistered, while an
+    /// unload may still be refused).
+    active: bool,
 }
 
 // SAFETY: the registration is only touched under REGISTERED's lock, from
@@ -312,19 +332,46 @@ pub fn register<T: Technology>() -> bool {
         return false;
     }
     TECH.store(tech, Ordering::Release);
-    *lock(&REGISTERED) = Some(Registered { tech, _caps: caps });
+    *lock(&REGISTERED) = Some(Registered {
+        tech,
+        _caps: caps,
+        active: true,
+    });
     true
 }
 
+/// No new channel of the technology can be requested; the ones that exist
+/// keep it (see [`release`] and [`register_again`]).
 pub fn unregister() {
-    let taken = lock(&REGISTERED).take();
-    if let Some(r) = taken {
-        TECH.store(ptr::null_mut(), Ordering::Release);
-        // SAFETY: r.tech was registered by us; after unregistering, no new
-        // channel uses it and unload is refused while channels exist.
-        unsafe {
-            sys::ast_channel_unregister(r.tech);
-            drop(Box::from_raw(r.tech));
+    if let Some(r) = lock(&REGISTERED).as_mut().filter(|r| r.active) {
+        // SAFETY: r.tech was registered by us and stays allocated.
+        unsafe { sys::ast_channel_unregister(r.tech) };
+        r.active = false;
+    }
+}
+
+/// Registers the technology [`unregister`] took away again (an unload
+/// that was refused); false if Asterisk refused.
+pub fn register_again() -> bool {
+    match lock(&REGISTERED).as_mut() {
+        Some(r) if !r.active => {
+            // SAFETY: r.tech is the fully initialised technology we made.
+            r.active = unsafe { sys::ast_channel_register(r.tech) } == 0;
+            r.active
         }
+        _ => true,
+    }
+}
+
+/// Frees the unregistered technology, once no channel of it can remain.
+pub fn release() {
+    let mut registered = lock(&REGISTERED);
+    if registered.as_ref().is_some_and(|r| !r.active) {
+        let r = registered.take().expect("checked");
+        TECH.store(ptr::null_mut(), Ordering::Release);
+        // SAFETY: unregistered, and the module is unloading with no
+        // channel left (unload refuses while any session or callback is
+        // live, and every channel holds the module).
+        drop(unsafe { Box::from_raw(r.tech) });
     }
 }

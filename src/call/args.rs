@@ -7,6 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::settings::Settings;
+pub use super::tls_settings::TlsChoice;
 use crate::protocol::Rate;
 use crate::session::tls::TlsClient;
 use crate::session::{ServerAddr, SessionConfig, TapDirection};
@@ -84,16 +85,6 @@ fn parse_context_variables(v: &str) -> Result<Vec<String>, String> {
         ));
     }
     Ok(names)
-}
-
-/// Which TLS a call asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TlsChoice {
-    /// `s`: the system's trusted certificates, no client certificate (or
-    /// the `[general] tls` profile, when audiosocket.conf names one).
-    Default,
-    /// `s(name)`: the profile `[name]` of audiosocket.conf.
-    Profile(String),
 }
 
 /// A format a channel request asked for (ARI's `format`, a caller's codecs).

@@ -5,12 +5,18 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::outcome::Status;
+use crate::logging::escape_controls;
 use crate::session::census::{SessionView, Totals};
 use crate::session::fleet::AddressView;
 
 /// The address a session reached, or "-" while it connects.
 fn address(s: &SessionView) -> String {
     s.address.map_or("-".into(), |a| a.to_string())
+}
+
+/// Text from the dialplan or Asterisk, on one line of the console.
+fn shown(text: &str) -> String {
+    escape_controls(text).into_owned()
 }
 
 fn age(d: Duration) -> String {
@@ -43,10 +49,10 @@ pub fn sessions(list: &[SessionView]) -> String {
         let _ = writeln!(
             out,
             "{:<32} {:<10} {:<36} {:<22} {:<22} {:>6} {:>8} {:>15} {:>21} {:>5} ms {:>13}",
-            s.channel,
+            shown(&s.channel),
             kind(s),
             s.uuid,
-            s.server.to_string(),
+            shown(&s.server.to_string()),
             address(s),
             s.rate.hz(),
             age(s.age),
@@ -88,11 +94,13 @@ pub fn session(s: &SessionView) -> String {
          Bytes up/down:    {}/{}\n\
          Playout buffer:   {} ms\n\
          Dropped up/down:  {}/{}\n\
+         Dropped digits:   {}\n\
+         Dropped marks:    {}\n\
          Protocol errors:  {}\n",
-        s.channel,
+        shown(&s.channel),
         kind(s),
         s.uuid,
-        s.server,
+        shown(&s.server.to_string()),
         address(s),
         s.encryption.as_deref().unwrap_or("none"),
         if s.connected {
@@ -110,6 +118,8 @@ pub fn session(s: &SessionView) -> String {
         s.buffered.as_millis(),
         st.dropped_up,
         st.dropped_down,
+        st.dropped_dtmf,
+        st.dropped_marks,
         st.protocol_errors,
     )
 }
@@ -142,10 +152,10 @@ pub fn stats(
     if !addresses.is_empty() {
         let _ = writeln!(
             out,
-            "Server addresses:\n  {:<40} {:>9} {:>7}  Tried last",
+            "Server addresses (most recently used first):\n  {:<40} {:>9} {:>7}  Tried last",
             "Address", "Connected", "Failed"
         );
-        for a in addresses {
+        for a in addresses.iter().take(SHOWN_ADDRESSES) {
             let _ = writeln!(
                 out,
                 "  {:<40} {:>9} {:>7}  {}",
@@ -158,9 +168,19 @@ pub fn stats(
                 ))
             );
         }
+        if addresses.len() > SHOWN_ADDRESSES {
+            let _ = writeln!(
+                out,
+                "  ... and {} more, used less recently",
+                addresses.len() - SHOWN_ADDRESSES
+            );
+        }
     }
     out
 }
+
+/// Addresses `audiosocket show stats` lists, at most.
+const SHOWN_ADDRESSES: usize = 32;
 
 #[cfg(test)]
 mod tests {
@@ -187,6 +207,8 @@ mod tests {
                 bytes_up: 6430,
                 dropped_up: 2,
                 dropped_down: 3,
+                dropped_dtmf: 4,
+                dropped_marks: 5,
                 frames_down: 9,
                 bytes_down: 5760,
                 protocol_errors: 1,
@@ -258,6 +280,16 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Protocol errors:  1"), "{text}");
+        assert!(
+            text.contains("Dropped digits:   4\nDropped marks:    5\n"),
+            "{text}"
+        );
+        let odd = SessionView {
+            channel: "Local/1@x\r\nforged-00000001;2".into(),
+            ..list[0].clone()
+        };
+        assert!(session(&odd).contains("Channel:          Local/1@x\\r\\nforged-00000001;2\n"));
+        assert_eq!(sessions(&[odd]).lines().count(), 3, "one line a session");
     }
 
     #[test]
@@ -296,7 +328,7 @@ mod tests {
         assert!(text.contains("Connect failures:   1"));
         let rows: Vec<&str> = text
             .lines()
-            .skip_while(|l| !l.starts_with("Server addresses:"))
+            .skip_while(|l| !l.starts_with("Server addresses"))
             .collect();
         assert_eq!(rows.len(), 4, "{text}");
         assert!(
@@ -310,5 +342,27 @@ mod tests {
             rows[3]
         );
         assert!(!stats(&t, ended, 0, &[]).contains("Server addresses"));
+    }
+
+    #[test]
+    fn stats_stay_readable_however_many_addresses_were_tried() {
+        let many: Vec<AddressView> = (0..300u32)
+            .map(|i| AddressView {
+                addr: std::net::SocketAddr::from((std::net::Ipv4Addr::from(0x0a00_0000 + i), 9092)),
+                connected: 1,
+                failed: 0,
+                avoided_for: None,
+            })
+            .collect();
+        let text = stats(&Totals::default(), |_| 0, 0, &many);
+        let rows: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Server addresses"))
+            .collect();
+        assert_eq!(rows.len(), 2 + SHOWN_ADDRESSES + 1, "{text}");
+        assert_eq!(
+            rows.last().unwrap(),
+            &"  ... and 268 more, used less recently"
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod cli_text;
+pub mod config_file;
 pub mod context;
 pub mod outcome;
 pub mod settings;

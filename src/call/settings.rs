@@ -5,24 +5,12 @@
 
 use std::time::Duration;
 
+use super::config_file::{yes_no, Section};
 use super::tls_settings::{self, TlsSettings};
 use crate::protocol::Rate;
 use crate::session::SessionConfig;
 
 pub const FILE_NAME: &str = "audiosocket.conf";
-
-/// One `name = value` line as the parser found it.
-pub struct Entry {
-    pub name: String,
-    pub value: String,
-    pub line: u32,
-}
-
-/// One `[section]` as the parser found it, templates applied.
-pub struct Section {
-    pub name: String,
-    pub entries: Vec<Entry>,
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -64,15 +52,6 @@ fn number(v: &str, min: f64, max: f64, unit: &str) -> Result<f64, String> {
         return Err(format!("{v} is outside {min} to {max} {unit}"));
     }
     Ok(n)
-}
-
-/// Asterisk's booleans (ast_true and ast_false).
-pub(super) fn yes_no(v: &str) -> Result<bool, String> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "yes" | "true" | "y" | "t" | "1" | "on" => Ok(true),
-        "no" | "false" | "n" | "f" | "0" | "off" => Ok(false),
-        _ => Err(format!("'{v}' is neither yes nor no")),
-    }
 }
 
 impl Settings {
@@ -152,26 +131,10 @@ pub fn from_sections(sections: &[Section]) -> Result<Settings, Vec<String>> {
     }
 }
 
-/// A section whose entries are on consecutive lines from `first`.
-#[cfg(test)]
-pub(crate) fn test_section(name: &str, first: u32, entries: &[(&str, &str)]) -> Section {
-    Section {
-        name: name.into(),
-        entries: entries
-            .iter()
-            .enumerate()
-            .map(|(i, (n, v))| Entry {
-                name: n.to_string(),
-                value: v.to_string(),
-                line: first + i as u32,
-            })
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::config_file::test_section;
 
     fn section(name: &str, entries: &[(&str, &str)]) -> Section {
         test_section(name, 2, entries)

@@ -17,9 +17,18 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use super::args::TlsChoice;
-use super::settings::{yes_no, Section};
+use super::config_file::{yes_no, Section};
 use crate::session::tls::{TlsClient, TlsProfile};
+
+/// Which TLS a call asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsChoice {
+    /// `s`: the system's trusted certificates, no client certificate (or
+    /// the `[general] tls` profile, when audiosocket.conf names one).
+    Default,
+    /// `s(name)`: the profile `[name]` of audiosocket.conf.
+    Profile(String),
+}
 
 #[derive(Clone, Default)]
 pub struct TlsSettings {
@@ -81,7 +90,8 @@ impl TlsSettings {
     /// What the log should say at load: profiles that do not check the
     /// server.
     pub fn warnings(&self) -> Vec<String> {
-        self.profiles
+        let mut out: Vec<String> = self
+            .profiles
             .iter()
             .filter(|(_, c)| !c.profile().verify_server)
             .map(|(name, _)| {
@@ -90,8 +100,27 @@ impl TlsSettings {
                      not checked, so whoever answers on the server's address gets the calls"
                 )
             })
-            .collect()
+            .collect();
+        for (name, client) in self.profiles.iter() {
+            if let Some(key) = &client.profile().key_file {
+                if let Some(mode) = readable_by_others(key) {
+                    out.push(format!(
+                        "TLS profile [{name}]: key_file {} can be read by its group or \
+                         others (mode {mode:04o}); chmod 600 it",
+                        key.display()
+                    ));
+                }
+            }
+        }
+        out
     }
+}
+
+/// The file's mode, when its group or others may read it.
+fn readable_by_others(path: &std::path::Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o7777;
+    (mode & 0o044 != 0).then_some(mode)
 }
 
 /// Builds the settings from the profile sections and `[general] tls`'s
@@ -186,7 +215,8 @@ fn profile(section: &Section, errors: &mut Vec<String>) -> Option<TlsClient> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::settings::{from_sections as settings_from, test_section as section};
+    use crate::call::config_file::test_section as section;
+    use crate::call::settings::from_sections as settings_from;
     use crate::test_pki::{Pki, Role};
 
     fn name_of(client: Option<TlsClient>) -> Option<String> {
@@ -299,5 +329,38 @@ mod tests {
             w[0].starts_with("TLS profile [lab] has verify_server = no"),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn a_key_others_can_read_is_warned_about_at_load() {
+        use std::os::unix::fs::PermissionsExt;
+        let pki = Pki::new("settings-key-mode");
+        let ours = pki.issue("pbx", &[], Role::Client, false);
+        let profile = |mode: u32| {
+            std::fs::set_permissions(&ours.key_file, std::fs::Permissions::from_mode(mode))
+                .unwrap();
+            let s = settings_from(&[section(
+                "bot",
+                1,
+                &[
+                    ("type", "tls"),
+                    ("cert_file", &ours.cert_file.display().to_string()),
+                    ("key_file", &ours.key_file.display().to_string()),
+                ],
+            )])
+            .unwrap();
+            s.tls.warnings()
+        };
+        assert!(profile(0o600).is_empty());
+        let w = profile(0o640);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains(&format!(
+                "[bot]: key_file {} can be read by its group or others (mode 0640)",
+                ours.key_file.display()
+            )),
+            "{w:?}"
+        );
+        assert_eq!(profile(0o604).len(), 1);
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::call_context::{self, Caller};
 use super::call_end::{self, set_status};
 use super::manager_events::{self, Started};
-use super::{settings_file, slin, DIGIT_MS};
+use super::{settings_file, slin};
 use crate::asterisk::application::Application;
 use crate::asterisk::channel::{Channel, Woken};
 use crate::asterisk::format::Format;
@@ -16,7 +16,7 @@ use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
 use crate::call::args::{parse_app_args, CallArgs};
 use crate::call::outcome::{self, Status};
-use crate::session::{wait_ms, EndReason, Event, Session};
+use crate::session::{wait_ms, EndReason, Event, Session, DIGIT};
 
 pub struct AudioSocketApp;
 
@@ -149,8 +149,8 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
     }
 }
 
-/// A DTMF digit from the server being played on the channel: begun when it
-/// arrives, ended after [`DIGIT_MS`] or as soon as anything else happens.
+/// A DTMF digit from the server being played on the channel: begun when its
+/// turn comes, ended after [`DIGIT`].
 #[derive(Default)]
 struct ServerDigit(Option<(u8, Instant)>);
 
@@ -158,12 +158,12 @@ impl ServerDigit {
     fn begin(&mut self, chan: Channel<'_>, digit: u8, now: Instant) {
         self.end(chan);
         chan.digit_begin(digit);
-        self.0 = Some((digit, now + Duration::from_millis(DIGIT_MS.into())));
+        self.0 = Some((digit, now + DIGIT));
     }
 
     fn end(&mut self, chan: Channel<'_>) {
         if let Some((digit, _)) = self.0.take() {
-            chan.digit_end(digit, DIGIT_MS);
+            chan.digit_end(digit, DIGIT.as_millis() as u32);
         }
     }
 

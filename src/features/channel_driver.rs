@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::application::set_variable;
 use super::call_context::{self, Caller};
 use super::manager_events::{self, Started};
-use super::{call_end, settings_file, slin, DIGIT_MS};
+use super::{call_end, settings_file, slin};
 use crate::asterisk::cause;
 use crate::asterisk::channel::Channel;
 use crate::asterisk::format::{Format, Requested};
@@ -20,7 +20,7 @@ use crate::call::args::{parse_dial_string, CallArgs, RequestedFormat};
 use crate::call::outcome::{self, HangupCause};
 use crate::call::settings::Settings;
 use crate::protocol::Rate;
-use crate::session::{EndReason, Event, Session};
+use crate::session::{EndReason, Event, Session, DIGIT};
 
 pub struct AudioSocketTech;
 
@@ -123,6 +123,8 @@ impl Technology for AudioSocketTech {
     }
 
     fn created(chan: Channel<'_>, pvt: &mut Pvt) {
+        #[cfg(feature = "fault-injection")]
+        crate::fault::at(crate::fault::PANIC_IN_REQUEST, pvt.args.uuid.as_bytes());
         chan.set_var("AUDIOSOCKET_UUID", &pvt.args.uuid.to_string());
         chan.set_var("AUDIOSOCKET_SERVICE", &pvt.args.server.to_string());
     }
@@ -152,7 +154,7 @@ impl Technology for AudioSocketTech {
             session.take_wake_up();
         }
         let event = session.next_event(Instant::now());
-        session.park_until_readable(Instant::now());
+        session.park_until_readable();
         match event {
             None => ReadResult::Nothing,
             Some(Event::Connected) => {
@@ -164,7 +166,9 @@ impl Technology for AudioSocketTech {
                 ReadResult::Frame(pvt.out.answer())
             }
             Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),
-            Some(Event::Dtmf(d)) => ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT_MS)),
+            Some(Event::Dtmf(d)) => {
+                ReadResult::Frame(pvt.out.dtmf_end(d, DIGIT.as_millis() as u32))
+            }
             Some(Event::SetVariable { name, value }) => {
                 set_variable(chan, &name, &value);
                 ReadResult::Nothing

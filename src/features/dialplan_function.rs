@@ -43,6 +43,8 @@ Read (${AUDIOSOCKET(item)}, AMI Getvar):
   uuid            The live session's UUID.
   server          The server as the dialplan named it.
   address         The address it reached, once connected.
+  encryption      none, or the TLS version and cipher suite, with
+                  \", unverified\" when its profile does not check the server.
 
 Writing when no session is live, or an unknown item, fails with a warning.";
 
@@ -64,9 +66,13 @@ Writing when no session is live, or an unknown item, fails with a warning.";
                 .and_then(|r| r.address())
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
+            ("encryption", r) => r
+                .and_then(|r| r.encryption())
+                .unwrap_or_else(|| "none".into()),
             _ => {
                 return Err(format!(
-                    "unknown item '{arg}' (status, buffered_ms, uuid, server or address)"
+                    "unknown item '{arg}' (status, buffered_ms, uuid, server, address or \
+                     encryption)"
                 ))
             }
         })

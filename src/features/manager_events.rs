@@ -101,6 +101,8 @@ pub fn ended(started: &Started, outcome: &Outcome, stats: StatsSnapshot) {
         ("BytesDown", stats.bytes_down.to_string()),
         ("DroppedUp", stats.dropped_up.to_string()),
         ("DroppedLate", stats.dropped_down.to_string()),
+        ("DroppedDTMF", stats.dropped_dtmf.to_string()),
+        ("DroppedMarks", stats.dropped_marks.to_string()),
         ("ProtocolErrors", stats.protocol_errors.to_string()),
     ]);
     let name = if started.tap {

@@ -15,9 +15,6 @@ mod module;
 mod settings_file;
 mod tap;
 
-/// How long a DTMF digit from the server lasts on the channel, in ms.
-const DIGIT_MS: u32 = 100;
-
 /// Asterisk's signed linear format at `rate` (all nine rates exist in the
 /// Asterisk versions this module loads in).
 fn slin(rate: crate::protocol::Rate) -> Option<crate::asterisk::format::Format> {

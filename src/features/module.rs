@@ -1,4 +1,6 @@
-//! The module's entry points: what `module load` and `module unload` do.
+//! The module's entry points: what `module load`, `reload` and `unload` do.
+
+use std::time::Duration;
 
 use super::application::AudioSocketApp;
 use super::channel_driver::AudioSocketTech;
@@ -9,10 +11,11 @@ use super::tap::TapFunction;
 use crate::asterisk::application::{self, Application};
 use crate::asterisk::cli as ast_cli;
 use crate::asterisk::function;
+use crate::asterisk::guard;
 use crate::asterisk::logger::{ast_log, Level};
 use crate::asterisk::module::asterisk_module;
 use crate::asterisk::tech::{self, Technology};
-use crate::session::threads;
+use crate::session::{census, threads};
 
 asterisk_module!(
     name: c"chan_audiosocket_rs",
@@ -41,18 +44,28 @@ fn load() -> bool {
     }
     // A bad file is logged; the defaults apply until it is fixed and reloaded.
     settings_file::load(false);
+    if !tech::register::<AudioSocketTech>() {
+        ast_log!(
+            Level::Error,
+            "chan_audiosocket_rs: cannot register the AudioSocket channel type"
+        );
+        return false;
+    }
+    if !register_the_rest() {
+        unregister_all();
+        tech::release();
+        return false;
+    }
+    true
+}
+
+/// Everything but the channel technology (which `unload` keeps, in case it
+/// must register it again); false when the application cannot be.
+fn register_the_rest() -> bool {
     if !application::register::<AudioSocketApp>() {
         ast_log!(
             Level::Error,
             "chan_audiosocket_rs: cannot register the AudioSocket application"
-        );
-        return false;
-    }
-    if !tech::register::<AudioSocketTech>() {
-        application::unregister::<AudioSocketApp>();
-        ast_log!(
-            Level::Error,
-            "chan_audiosocket_rs: cannot register the AudioSocket channel type"
         );
         return false;
     }
@@ -68,20 +81,25 @@ fn load() -> bool {
             "chan_audiosocket_rs: cannot register the audiosocket CLI commands"
         );
     }
-    if !function::register::<AudioSocketFunction>() {
-        // The calls still work; only Asterisk's side of barge-in is missing.
-        ast_log!(
-            Level::Warning,
-            "chan_audiosocket_rs: cannot register the AUDIOSOCKET() dialplan function"
-        );
-    }
-    if !function::register::<TapFunction>() {
-        ast_log!(
-            Level::Warning,
-            "chan_audiosocket_rs: cannot register the AUDIOSOCKET_TAP() dialplan function"
-        );
+    for (registered, name) in [
+        (function::register::<AudioSocketFunction>(), "AUDIOSOCKET()"),
+        (function::register::<TapFunction>(), "AUDIOSOCKET_TAP()"),
+    ] {
+        if !registered {
+            ast_log!(
+                Level::Warning,
+                "chan_audiosocket_rs: cannot register the {name} dialplan function"
+            );
+        }
     }
     true
+}
+
+fn unregister_all() {
+    ast_cli::unregister();
+    function::unregister_all();
+    application::unregister::<AudioSocketApp>();
+    tech::unregister();
 }
 
 /// `module reload`: re-reads audiosocket.conf; a bad file keeps the settings.
@@ -89,23 +107,35 @@ fn reload() -> bool {
     settings_file::load(true)
 }
 
+/// Nothing new can start once the module's names are gone; then whatever
+/// still runs (a call, a tap, a callback that began just before) makes the
+/// unload fail, the names come back, and Asterisk keeps the module. It
+/// never waits for a call to end.
 fn unload() -> bool {
-    let live = threads::live();
-    if live > 0 {
+    unregister_all();
+    // Let a callback that looked the application up an instant before
+    // reach the module's counters.
+    std::thread::sleep(Duration::from_millis(5));
+    let (sessions, threads, busy) = (census::live(), threads::live(), guard::busy());
+    if sessions > 0 || threads > 0 || busy > 0 {
         ast_log!(
             Level::Warning,
-            "chan_audiosocket_rs: {live} AudioSocket session(s) still running; not unloading"
+            "chan_audiosocket_rs: {sessions} AudioSocket session(s) (calls and taps) still \
+             running; not unloading"
         );
+        if !tech::register_again() || !register_the_rest() {
+            ast_log!(
+                Level::Error,
+                "chan_audiosocket_rs: could not register the AudioSocket names again after a \
+                 refused unload; load the module again once its calls have ended"
+            );
+        }
         return false;
     }
-    ast_cli::unregister();
-    function::unregister_all();
-    application::unregister::<AudioSocketApp>();
-    tech::unregister();
-    // Every I/O thread has finished its work; join them so none is still
-    // returning through this module's code when Asterisk unmaps it.
-    while !threads::join_all_if_idle() {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    // Every thread has finished its work: joining them (so none is still
+    // returning through the module's code when Asterisk unmaps it) takes
+    // no time.
+    threads::join_all_if_idle();
+    tech::release();
     true
 }

@@ -5,7 +5,8 @@ use std::sync::Mutex;
 
 use crate::asterisk::config::{self, Loaded};
 use crate::asterisk::logger::{ast_log, Level};
-use crate::call::settings::{from_sections, Entry, Section, Settings, FILE_NAME};
+use crate::call::config_file::{Entry, Section};
+use crate::call::settings::{from_sections, Settings, FILE_NAME};
 use crate::locks::lock;
 
 static CURRENT: Mutex<Option<Settings>> = Mutex::new(None);

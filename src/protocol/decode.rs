@@ -95,6 +95,16 @@ impl Decoder {
         }
     }
 
+    /// Whether a whole message has arrived and waits to be taken.
+    pub fn holds_message(&self) -> bool {
+        let avail = self.end - self.start;
+        avail >= HEADER_LEN
+            && avail
+                >= HEADER_LEN
+                    + u16::from_be_bytes([self.buf[self.start + 1], self.buf[self.start + 2]])
+                        as usize
+    }
+
     /// The next whole message, if one has arrived.
     pub fn next_message(&mut self) -> Option<Message<'_>> {
         let avail = self.end - self.start;
@@ -238,11 +248,14 @@ mod tests {
     fn a_partial_message_waits_for_the_rest() {
         let mut d = Decoder::new();
         d.feed(&[0x10, 0x00]);
+        assert!(!d.holds_message());
         assert_eq!(d.next_message(), None);
         d.feed(&[0x04, 1, 2, 3]);
         assert_eq!(d.next_message(), None);
         assert_eq!(d.buffered(), 6);
+        assert!(!d.holds_message());
         d.feed(&[4]);
+        assert!(d.holds_message());
         assert_eq!(
             d.next_message(),
             Some(Message::Audio(Rate::Hz8000, &[1, 2, 3, 4]))

@@ -82,13 +82,6 @@ impl CallerClock {
         self.played_since = true;
     }
 
-    /// Whether a frame was played since the caller's last frame: a clocked
-    /// playout plays one frame per caller frame, so that the listener gets
-    /// frames as evenly spaced as the caller sends them.
-    pub fn played_since_caller(&self) -> bool {
-        self.played_since
-    }
-
     /// When the caller's next frame is due, if its frames are regular and
     /// do not answer ours. `None` too once it is overdue: then it is noted
     /// as missed (see the module's comment).
@@ -142,18 +135,6 @@ mod tests {
         // A long silence, then frames again: trusted only after a few.
         c.caller_frame(t0 + P * 20);
         assert_eq!(c.next_frame(t0 + P * 20), None);
-    }
-
-    #[test]
-    fn one_play_per_caller_frame_is_noted() {
-        let t0 = Instant::now();
-        let mut c = CallerClock::default();
-        c.caller_frame(t0);
-        assert!(!c.played_since_caller());
-        c.played(t0);
-        assert!(c.played_since_caller());
-        c.caller_frame(t0 + P);
-        assert!(!c.played_since_caller());
     }
 
     /// A phone whose frames come just after the server's stays a clock; an

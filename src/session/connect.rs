@@ -8,34 +8,52 @@
 
 use std::io;
 use std::mem;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::fd::{poll, pollfd};
+use super::fd::{poll, pollfd, EventFd};
 use super::fleet;
 use super::server_addr::ServerAddr;
+use super::threads;
+use crate::locks::lock;
 
-/// Set on the socket before connecting, on a barge-in call, to bound what
-/// a server can write ahead of the caller's ear. Without them a server
-/// that writes as fast as TCP takes gets minutes of audio accepted: Linux
-/// grows the receive buffer to megabytes, and sizes the server's own send
-/// buffer from the segment size we announce (on loopback, 64 KiB segments).
+/// Set on the socket before connecting, to bound what a server can write
+/// ahead of the caller's ear and what the kernel holds for it. Left alone,
+/// Linux grows a receive buffer to megabytes (minutes of audio a call, and
+/// memory pressure on every TCP connection of the machine across hundreds
+/// of calls), and sizes the server's own send buffer from the segment size
+/// we announce (on loopback, 64 KiB segments).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Limits {
-    /// Our receive buffer: a quarter second of audio (at least 4 KiB), so
-    /// that a server up to 250 ms away can still stream at real time.
+    /// Our receive buffer (Linux doubles it for its own bookkeeping).
     pub receive_buffer: usize,
-    /// The segment size we announce: Linux sizes a sender's initial send
-    /// buffer at twenty segments, so 536 bytes keep it near 46 KB.
-    pub segment: usize,
+    /// The segment size we announce, when it is bounded too: Linux sizes a
+    /// sender's initial send buffer at twenty segments, so 536 bytes keep
+    /// it near 46 KB.
+    pub segment: Option<usize>,
 }
 
 impl Limits {
-    pub fn for_rate(rate: crate::protocol::Rate) -> Limits {
+    /// Every call: about one playout buffer of audio in the kernel, which
+    /// with the module's own buffer lets a server send twice that ahead.
+    pub fn for_call(rate: crate::protocol::Rate, playout_buffer: Duration) -> Limits {
+        let bytes = rate.hz() as u128 * 2 * playout_buffer.as_millis() / 1000;
+        Limits {
+            receive_buffer: (bytes as usize).max(4096),
+            segment: None,
+        }
+    }
+
+    /// Barge-in: a quarter second of audio (at least 4 KiB), so that a
+    /// server up to 250 ms away can still stream at real time, and small
+    /// segments, so that a flush is seen soon after it is sent.
+    pub fn for_barge_in(rate: crate::protocol::Rate) -> Limits {
         Limits {
             receive_buffer: (rate.hz() as usize * 2 / 4).max(4096),
-            segment: 536,
+            segment: Some(536),
         }
     }
 }
@@ -56,20 +74,18 @@ const MAX_STAGGER: Duration = Duration::from_millis(500);
 pub(crate) fn connect(
     server: &ServerAddr,
     timeout: Duration,
-    limits: Option<Limits>,
+    limits: Limits,
     stop_fd: &impl AsRawFd,
     is_stopped: &dyn Fn() -> bool,
 ) -> Result<(TcpStream, SocketAddr), ConnectError> {
     let deadline = Instant::now() + timeout;
-    let addrs: Vec<SocketAddr> = match (server.host.as_str(), server.port).to_socket_addrs() {
-        Ok(a) => a.collect(),
-        Err(e) => {
-            return Err(ConnectError::Failed(format!(
-                "cannot resolve host '{}': {e}",
-                server.host
-            )))
-        }
-    };
+    let addrs = resolve(
+        server,
+        (deadline, timeout),
+        stop_fd,
+        is_stopped,
+        system_lookup,
+    )?;
     if addrs.is_empty() {
         return Err(ConnectError::Failed(format!(
             "host '{}' has no address",
@@ -77,7 +93,86 @@ pub(crate) fn connect(
         )));
     }
     let order = fleet::order(&server.to_string(), addrs, Instant::now());
-    connect_any(&order, (deadline, timeout), limits, stop_fd, is_stopped)
+    connect_any(
+        &order,
+        (deadline, timeout),
+        Some(limits),
+        stop_fd,
+        is_stopped,
+    )
+}
+
+/// Name lookups under way at once, at most, each on a thread of its own:
+/// a resolver that does not answer holds one until the system's own
+/// timeout, and a flood of calls must not turn that into thousands.
+const MAX_LOOKUPS: usize = 64;
+static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+
+/// How a name becomes addresses (the system's resolver; tests give their own).
+pub(crate) type Lookup = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
+
+fn system_lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    (host, port).to_socket_addrs().map(Iterator::collect)
+}
+
+type Answer = Mutex<Option<io::Result<Vec<SocketAddr>>>>;
+
+/// The addresses `server` stands for, within the deadline. The system's
+/// resolver blocks, so it runs on a thread of its own, which the call
+/// stops waiting for at the deadline or on a hangup (the thread finishes
+/// by itself, later, and its answer is dropped).
+pub(crate) fn resolve(
+    server: &ServerAddr,
+    (deadline, timeout): (Instant, Duration),
+    stop_fd: &impl AsRawFd,
+    is_stopped: &dyn Fn() -> bool,
+    lookup: Lookup,
+) -> Result<Vec<SocketAddr>, ConnectError> {
+    if let Ok(ip) = server.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, server.port)]);
+    }
+    let cannot =
+        |why: String| ConnectError::Failed(format!("cannot resolve host '{}': {why}", server.host));
+    if LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_LOOKUPS {
+        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+        return Err(cannot(format!(
+            "{MAX_LOOKUPS} name lookups are waiting already (the resolver does not answer)"
+        )));
+    }
+    let answered = Arc::new(EventFd::new().map_err(|e| cannot(e.to_string()))?);
+    let answer: Arc<Answer> = Arc::default();
+    let (host, port) = (server.host.clone(), server.port);
+    let (tell, put) = (answered.clone(), answer.clone());
+    let started = threads::spawn("audiosock dns", move || {
+        let found = lookup(&host, port);
+        *lock(&put) = Some(found);
+        tell.signal();
+        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+    });
+    if let Err(e) = started {
+        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+        return Err(cannot(e.to_string()));
+    }
+    loop {
+        if let Some(found) = lock(&answer).take() {
+            return found.map_err(|e| cannot(e.to_string()));
+        }
+        if is_stopped() {
+            return Err(ConnectError::Aborted);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(cannot(format!(
+                "no answer from the resolver within {} ms",
+                timeout.as_millis()
+            )));
+        }
+        let mut fds = [
+            pollfd(answered.as_raw_fd(), libc::POLLIN),
+            pollfd(stop_fd.as_raw_fd(), libc::POLLIN),
+        ];
+        poll(&mut fds, Some(deadline - now)).map_err(|e| cannot(format!("poll: {e}")))?;
+    }
 }
 
 /// One attempt under way.
@@ -274,7 +369,9 @@ fn start(addr: SocketAddr, limits: Option<Limits>) -> io::Result<Started> {
     if let Some(l) = limits {
         // Before the handshake: the window and segment size are announced in it.
         set_int(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, l.receive_buffer);
-        set_int(&sock, libc::IPPROTO_TCP, libc::TCP_MAXSEG, l.segment);
+        if let Some(segment) = l.segment {
+            set_int(&sock, libc::IPPROTO_TCP, libc::TCP_MAXSEG, segment);
+        }
     }
     let (storage, len) = sockaddr(&addr);
     // SAFETY: storage holds a valid sockaddr of `len` bytes for this family,
@@ -423,6 +520,82 @@ mod tests {
         let views = fleet::addresses();
         let failed = |a: SocketAddr| views.iter().find(|v| v.addr == a).unwrap().avoided_for;
         assert!(failed(refused).is_some() && failed(hole_addr).is_some());
+    }
+
+    fn slow_lookup(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        std::thread::sleep(Duration::from_secs(3));
+        Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+    }
+
+    fn quick_lookup(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        Ok(vec![SocketAddr::from(([127, 0, 0, 9], port))])
+    }
+
+    fn server(host: &str) -> ServerAddr {
+        ServerAddr {
+            host: host.into(),
+            port: 9092,
+        }
+    }
+
+    /// A resolver that does not answer costs a call its connect timeout and
+    /// no more, and a hangup ends the wait at once.
+    #[test]
+    fn a_silent_resolver_is_given_the_timeout_and_a_hangup_ends_the_wait() {
+        let stop = no_stop();
+        let t0 = Instant::now();
+        let timeout = Duration::from_millis(300);
+        let r = resolve(
+            &server("slow.test"),
+            (t0 + timeout, timeout),
+            &stop.0,
+            &|| false,
+            slow_lookup,
+        );
+        let took = t0.elapsed();
+        let Err(ConnectError::Failed(why)) = r else {
+            panic!("resolved?");
+        };
+        assert!(
+            why.contains("no answer from the resolver within 300 ms"),
+            "{why}"
+        );
+        assert!(
+            took >= timeout && took < Duration::from_millis(600),
+            "{took:?}"
+        );
+
+        let stop = no_stop();
+        stop.0.signal();
+        let t0 = Instant::now();
+        let r = resolve(
+            &server("slow.test"),
+            (t0 + Duration::from_secs(5), Duration::from_secs(5)),
+            &stop.0,
+            &|| true,
+            slow_lookup,
+        );
+        assert!(matches!(r, Err(ConnectError::Aborted)));
+        assert!(t0.elapsed() < Duration::from_millis(100));
+
+        let t0 = Instant::now();
+        let r = resolve(
+            &server("quick.test"),
+            (t0 + timeout, timeout),
+            &no_stop().0,
+            &|| false,
+            quick_lookup,
+        );
+        assert_eq!(r.ok(), Some(vec![SocketAddr::from(([127, 0, 0, 9], 9092))]));
+        // An address needs no lookup at all.
+        let r = resolve(
+            &server("::1"),
+            (t0 + timeout, timeout),
+            &no_stop().0,
+            &|| false,
+            slow_lookup,
+        );
+        assert_eq!(r.ok(), Some(vec!["[::1]:9092".parse().unwrap()]));
     }
 
     #[test]

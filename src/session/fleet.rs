@@ -37,16 +37,34 @@ impl Default for Record {
     }
 }
 
-/// Past this many addresses, those unused for [`FORGET_AFTER`] are
-/// forgotten (servers come and go over months).
-const MANY: usize = 256;
-const FORGET_AFTER: Duration = Duration::from_secs(3600);
+/// Addresses, and names, remembered at most: past this the least recently
+/// used is forgotten (servers come and go over months, and a dialplan may
+/// name a new one for every call).
+pub const REMEMBERED: usize = 256;
 
 #[derive(Default)]
 struct Fleet {
-    /// The next turn for each name (`host:port`).
-    turns: HashMap<String, usize>,
+    /// The next turn for each name (`host:port`), and when it was last used.
+    turns: HashMap<String, (usize, Instant)>,
     addresses: HashMap<SocketAddr, Record>,
+}
+
+/// Makes room for one more key in `map`: the least recently used goes.
+fn make_room<K: Clone + Eq + std::hash::Hash, V>(
+    map: &mut HashMap<K, V>,
+    key: &K,
+    used: impl Fn(&V) -> Instant,
+) {
+    if map.len() < REMEMBERED || map.contains_key(key) {
+        return;
+    }
+    if let Some(oldest) = map
+        .iter()
+        .min_by_key(|(_, v)| used(v))
+        .map(|(k, _)| k.clone())
+    {
+        map.remove(&oldest);
+    }
 }
 
 static FLEET: Mutex<Option<Fleet>> = Mutex::new(None);
@@ -56,14 +74,7 @@ fn with<R>(f: impl FnOnce(&mut Fleet) -> R) -> R {
 }
 
 fn record(fleet: &mut Fleet, addr: SocketAddr, now: Instant) -> &mut Record {
-    if fleet.addresses.len() >= MANY && !fleet.addresses.contains_key(&addr) {
-        fleet
-            .addresses
-            .retain(|_, r| now.saturating_duration_since(r.last_used) < FORGET_AFTER);
-        if fleet.turns.len() >= MANY {
-            fleet.turns.clear();
-        }
-    }
+    make_room(&mut fleet.addresses, &addr, |r| r.last_used);
     let r = fleet.addresses.entry(addr).or_default();
     r.last_used = now;
     r
@@ -75,10 +86,13 @@ pub(crate) fn order(name: &str, mut addrs: Vec<SocketAddr>, now: Instant) -> Vec
     addrs.dedup();
     with(|fleet| {
         if !addrs.is_empty() {
-            let turn = fleet.turns.entry(name.to_string()).or_default();
+            let name = name.to_string();
+            make_room(&mut fleet.turns, &name, |(_, used)| *used);
+            let (turn, used) = fleet.turns.entry(name).or_insert((0, now));
             let n = addrs.len();
             addrs.rotate_left(*turn % n);
             *turn = turn.wrapping_add(1);
+            *used = now;
         }
         let avoided = |a: &SocketAddr| {
             fleet
@@ -124,13 +138,15 @@ pub struct AddressView {
     pub avoided_for: Option<Duration>,
 }
 
-/// Every address a call has tried since the module loaded, in order.
+/// The addresses calls have tried (the [`REMEMBERED`] most recently
+/// used), the most recently used first.
 pub fn addresses() -> Vec<AddressView> {
     let now = Instant::now();
-    let mut v: Vec<AddressView> = with(|fleet| {
-        fleet
-            .addresses
-            .iter()
+    with(|fleet| {
+        let mut records: Vec<(&SocketAddr, &Record)> = fleet.addresses.iter().collect();
+        records.sort_by_key(|(_, r)| std::cmp::Reverse(r.last_used));
+        records
+            .into_iter()
             .map(|(addr, r)| AddressView {
                 addr: *addr,
                 connected: r.connected,
@@ -141,14 +157,46 @@ pub fn addresses() -> Vec<AddressView> {
                     .filter(|d| !d.is_zero()),
             })
             .collect()
-    });
-    v.sort_by_key(|a| a.addr);
-    v
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_remembered_is_bounded_and_the_least_recently_used_goes() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        for i in 0..(REMEMBERED as u32 * 4) {
+            let addr = SocketAddr::from((std::net::Ipv4Addr::from(0x0a00_0000 + i), 9092));
+            record(&mut fleet, addr, t0 + Duration::from_millis(i.into()));
+        }
+        assert_eq!(fleet.addresses.len(), REMEMBERED);
+        let newest = SocketAddr::from((
+            std::net::Ipv4Addr::from(0x0a00_0000 + REMEMBERED as u32 * 4 - 1),
+            9092,
+        ));
+        let oldest_kept = SocketAddr::from((
+            std::net::Ipv4Addr::from(0x0a00_0000 + REMEMBERED as u32 * 3),
+            9092,
+        ));
+        assert!(
+            fleet.addresses.contains_key(&newest) && fleet.addresses.contains_key(&oldest_kept)
+        );
+        // Names too.
+        for i in 0..REMEMBERED * 3 {
+            let name = format!("bot-{i}.lru.test:1");
+            make_room(&mut fleet.turns, &name, |(_, used)| *used);
+            fleet
+                .turns
+                .insert(name, (0, t0 + Duration::from_millis(i as u64)));
+        }
+        assert_eq!(fleet.turns.len(), REMEMBERED);
+        assert!(fleet
+            .turns
+            .contains_key(&format!("bot-{}.lru.test:1", REMEMBERED * 3 - 1)));
+    }
 
     fn addrs(last_octets: &[u8], port: u16) -> Vec<SocketAddr> {
         last_octets

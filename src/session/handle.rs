@@ -11,6 +11,7 @@ use crossbeam_channel::{bounded, Receiver};
 
 use super::caller_clock::CallerClock;
 use super::census;
+use super::digits::{Digits, MarkBudget};
 use super::events::Queued;
 use super::fd::TimerFd;
 use super::io_thread::IoThread;
@@ -20,6 +21,7 @@ use super::session_config::SessionConfig;
 use super::shared::Shared;
 use super::stats::StatsSnapshot;
 use super::threads::{self, Finished};
+use super::waiting::{Style, Waiting};
 use crate::logging::Log;
 use crate::protocol::{Rate, HEADER_LEN};
 
@@ -44,17 +46,15 @@ pub struct Session {
     pub(super) timer_at: Option<Instant>,
     /// The caller's frames, as the clock playout may follow.
     pub(super) clock: CallerClock,
-    /// A frame waits for the caller's next frame rather than the timer:
-    /// look by then.
-    pub(super) look_by: Option<Instant>,
-    /// The channel thread parks (see [`Session::park`]): it looks by
-    /// `look_by` by itself.
-    pub(super) parks: bool,
-    /// A frame waits for the caller's next frame, and the channel thread
-    /// does not park: that frame wakes it (see `playout.rs`).
-    pub(super) awaits_caller: bool,
-    /// The timer is armed only in case the caller's frame does not come.
-    pub(super) timer_waits_for_caller: bool,
+    /// How the channel thread waits (see `playout.rs`).
+    pub(super) style: Style,
+    /// What the event first in line waits for.
+    pub(super) waiting: Waiting,
+    /// The server's digits waiting their turn.
+    pub(super) digits: Digits,
+    pub(super) mark_budget: MarkBudget,
+    /// The kinds of drops already logged on this call.
+    pub(super) logged_drops: u8,
     pub(super) rate: Rate,
     pub(super) connected: bool,
     pub(super) ended: bool,
@@ -112,10 +112,11 @@ impl Session {
             timer,
             timer_at: None,
             clock: CallerClock::default(),
-            look_by: None,
-            parks: false,
-            awaits_caller: false,
-            timer_waits_for_caller: false,
+            style: Style::Readable,
+            waiting: Waiting::Nothing,
+            digits: Digits::default(),
+            mark_budget: MarkBudget::default(),
+            logged_drops: 0,
             rate,
             connected: false,
             ended: false,

@@ -173,7 +173,18 @@ impl IoThread {
         let shared = self.shared.clone();
         let outbox = &shared.outbox;
         if let Some(tls) = &tls {
-            let _ = self.shared.encryption.set(tls.describe());
+            let unverified = self
+                .config
+                .tls
+                .as_ref()
+                .is_some_and(|c| !c.profile().verify_server);
+            let mut described = tls.describe();
+            if unverified {
+                // Said wherever the encryption is: a session whose server
+                // was not checked must not pass for a secure one.
+                described.push_str(", unverified");
+            }
+            let _ = self.shared.encryption.set(described);
         }
         let encrypted = tls.is_some();
         outbox.open(stream.clone(), tls);
@@ -285,6 +296,14 @@ impl IoThread {
             self.flush_pending();
             let partial = self.partial_due(Instant::now());
             let reading = self.reading();
+            // Whole messages read before and left for want of room: there
+            // is room now, and the socket may have nothing more to say.
+            if reading && self.input.holds_message() {
+                if let Some(end) = self.process_input() {
+                    return end;
+                }
+                continue;
+            }
             let mut sock_events = 0;
             if reading {
                 sock_events |= libc::POLLIN;
@@ -350,28 +369,9 @@ impl IoThread {
                 Ok((n, drained)) => {
                     self.input.filled(n);
                     self.last_heard = Instant::now();
-                    let (log, label, server, stats) = (
-                        &self.log,
-                        &self.config.label,
-                        &self.config.server,
-                        &self.shared.stats,
-                    );
-                    let mut bad = |_: BadInput, first: bool, what: String| {
-                        Stats::add(&stats.protocol_errors, 1);
-                        if first {
-                            slog!(
-                                log,
-                                Level::Warning,
-                                "{label}: AudioSocket server {server} sent {what}; skipped \
-                                 (further such messages on this call are not logged)"
-                            );
-                        }
-                    };
-                    let room = self.pending_bytes.saturating_sub(self.pending_cost());
-                    if let Some(end) = self.input.process(&mut self.pending, room, &mut bad) {
+                    if let Some(end) = self.process_input() {
                         return Some(end);
                     }
-                    self.flush_pending();
                     if drained || !self.reading() {
                         // Drained, or enough waits for room in the queue and
                         // the rest stays in the socket; poll says when to
@@ -390,6 +390,32 @@ impl IoThread {
                 }
             }
         }
+    }
+
+    /// Interprets the whole messages read so far, as far as there is room
+    /// for what they make, and hands it on.
+    fn process_input(&mut self) -> Option<EndReason> {
+        let (log, label, server, stats) = (
+            &self.log,
+            &self.config.label,
+            &self.config.server,
+            &self.shared.stats,
+        );
+        let mut bad = |_: BadInput, first: bool, what: String| {
+            Stats::add(&stats.protocol_errors, 1);
+            if first {
+                slog!(
+                    log,
+                    Level::Warning,
+                    "{label}: AudioSocket server {server} sent {what}; skipped \
+                     (further such messages on this call are not logged)"
+                );
+            }
+        };
+        let room = self.pending_bytes.saturating_sub(self.pending_cost());
+        let end = self.input.process(&mut self.pending, room, &mut bad);
+        self.flush_pending();
+        end
     }
 
     /// Reads into the input's spare room, decrypting with TLS; how much,

@@ -23,12 +23,14 @@
 //!   live ones (`census.rs`, `stats.rs`).
 //! - A live tap's audio (`tap.rs`): what a channel's party says and hears
 //!   paired into the tap's frames, and a server's whisper mixed in.
-//! - What a server may set on its call's channel (`variables.rs`).
+//! - What a server may set on its call's channel (`variables.rs`), and how
+//!   fast its digits and marks may come (`digits.rs`).
 
 mod assembler;
 mod caller_clock;
 pub mod census;
 mod connect;
+mod digits;
 mod end_reason;
 mod events;
 mod fd;
@@ -49,7 +51,9 @@ pub mod threads;
 pub mod tls;
 mod uplink;
 mod variables;
+mod waiting;
 
+pub use digits::{DIGIT, DIGIT_GAP, MARKS_PER_SECOND, MAX_WAITING_DIGITS};
 pub use end_reason::{EndReason, ErrorCode, Hangup};
 pub use events::{AudioFrame, Event, Mark, Queued};
 pub use fd::wait_ms;

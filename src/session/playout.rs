@@ -1,10 +1,14 @@
 //! Down: what the server sent leaves the queue for the channel, audio at
-//! real-time pace: at the caller's own frames when those are a clock
-//! (`caller_clock.rs`), else under the session's timer. A mark leaves when
-//! the audio before it has been played; audio and marks a flush made stale
+//! real-time pace. A frame that arrives while the playout is not ahead of
+//! real time plays at once; only frames that come faster (a burst, a
+//! server sending ahead) wait for their slot, at the caller's own frames
+//! when those are a clock (`caller_clock.rs`), else under the session's
+//! timer. The schedule follows a server whose clock runs up to 1 % fast
+//! (see `pacer.rs`), so a paced server never waits. A mark leaves when the
+//! audio before it has been played; audio and marks a flush made stale
 //! are skipped, and audio too far behind its schedule (an overloaded
 //! machine) is dropped; a drained report waits until the audio played so
-//! far has ended.
+//! far has ended; digits take their turns (`digits.rs`).
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,6 +20,7 @@ use super::end_reason::EndReason;
 use super::events::{Event, Queued};
 use super::handle::Session;
 use super::stats::Stats;
+use super::waiting::{Style, Waiting};
 use crate::logging::Level;
 use crate::slog;
 
@@ -30,36 +35,47 @@ enum Take {
     NoAudio,
 }
 
+/// What a server can send faster than a call takes it.
+#[derive(Clone, Copy)]
+enum Dropped {
+    Digit = 1,
+    Mark = 2,
+}
+
 impl Session {
     /// Before the channel thread waits: publishes when it will look at the
     /// queue by itself, so that the I/O thread need not wake it for audio
-    /// it will find then anyway (a frame waiting on the timer, or the
-    /// caller's next frame when those are the clock: see
-    /// `caller_clock.rs`). Returns the longest the wait may last (`None`:
-    /// until woken or the timer); zero when something arrived meanwhile.
-    /// Without a time to look, the I/O thread wakes it as soon as audio
-    /// arrives. Callers that never park are woken for every event. See
-    /// `shared.rs` for why no wake-up is lost.
+    /// that would only queue behind a frame that waits. Returns the longest
+    /// the wait may last (`None`: until woken or the timer); zero when
+    /// something arrived meanwhile. See `shared.rs` for why no wake-up is
+    /// lost.
     pub fn park(&mut self, now: Instant) -> Option<Duration> {
-        self.parks = true;
-        let (at, timeout) = if self.ended {
-            (None, None)
-        } else if let Some(at) = self.timer_at {
-            (Some(at), None)
-        } else if let Some(at) = self
-            .look_by
-            .filter(|at| *at > now)
-            .or_else(|| self.clock.next_frame(now).map(|c| c + MARGIN))
-        {
-            (Some(at), Some(at - now))
-        } else {
-            (None, None)
+        self.style = Style::Parks;
+        let timeout = match self.waiting {
+            Waiting::Caller { by } if by > now => Some(by - now),
+            _ => None,
         };
         let waiting = self.head.is_none();
-        if self.shared.park(at, || waiting && !self.queue.is_empty()) {
+        if self
+            .shared
+            .park(self.looks_at(), || waiting && !self.queue.is_empty())
+        {
             return Some(Duration::ZERO);
         }
         timeout
+    }
+
+    /// When the channel thread will look by itself: only while something
+    /// waits first in line (what arrives then queues behind it).
+    fn looks_at(&self) -> Option<Instant> {
+        if self.ended {
+            return None;
+        }
+        match self.waiting {
+            Waiting::Nothing => None,
+            Waiting::Timer => self.timer_at,
+            Waiting::Caller { by } => Some(by),
+        }
     }
 
     /// After the wait: the channel thread is looking again.
@@ -73,28 +89,19 @@ impl Session {
     fn play_from(&mut self, at: Instant, now: Instant) {
         let frame = self.rate.duration_of(self.rate.frame_samples());
         match self.clock.next_frame(now) {
-            Some(caller) if caller <= at + frame => self.await_caller(caller, now),
-            _ => self.wake_at(at, now),
-        }
-    }
-
-    /// Plays the next frame at the caller's frame due at `caller`, and by
-    /// the margin after it should that frame not come. A channel thread
-    /// that parks looks then by itself. One that does not (the channel
-    /// driver, read only when its descriptors are readable) is woken by the
-    /// caller's frame as it passes through `send_audio` (the thread is
-    /// awake then: no context switch), and by the timer should it not come.
-    fn await_caller(&mut self, caller: Instant, now: Instant) {
-        let by = caller + MARGIN;
-        if self.parks {
-            if self.timer_at.take().is_some() {
-                self.timer.disarm();
+            Some(caller) if caller <= at + frame => {
+                let by = caller + MARGIN;
+                if self.style == Style::Readable {
+                    self.wake_at(by, now);
+                } else if self.timer_at.take().is_some() {
+                    self.timer.disarm();
+                }
+                self.waiting = Waiting::Caller { by };
             }
-            self.look_by = Some(by);
-        } else {
-            self.wake_at(by, now);
-            self.timer_waits_for_caller = true;
-            self.awaits_caller = true;
+            _ => {
+                self.wake_at(at, now);
+                self.waiting = Waiting::Timer;
+            }
         }
     }
 
@@ -108,7 +115,6 @@ impl Session {
 
     /// Makes the session's timer fire at `at` (unless it already will).
     fn wake_at(&mut self, at: Instant, now: Instant) {
-        self.timer_waits_for_caller = false;
         if self.timer_at != Some(at) {
             self.timer.arm(at.saturating_duration_since(now));
             self.timer_at = Some(at);
@@ -148,14 +154,29 @@ impl Session {
             }
             self.timer_at = None;
         }
-        self.look_by = None;
-        self.awaits_caller = false;
+        self.waiting = Waiting::Nothing;
         if self.ended {
             return None;
         }
         if let Some(why) = self.shared.io_failed.get() {
             self.ended = true;
             return Some(Event::Ended(EndReason::Internal(why.clone())));
+        }
+        let event = self.next_in_line(now, take);
+        if event.is_none() {
+            // A digit waiting its turn needs the timer too.
+            if let Some(at) = self.digits.due() {
+                if self.timer_at.map_or(true, |t| at < t) {
+                    self.wake_at(at.max(now), now);
+                }
+            }
+        }
+        event
+    }
+
+    fn next_in_line(&mut self, now: Instant, take: Take) -> Option<Event> {
+        if let Some(d) = self.digits.take(now) {
+            return Some(Event::Dtmf(d));
         }
         loop {
             if self.head.is_none() {
@@ -197,41 +218,49 @@ impl Session {
                 Some(Queued::Mark(m)) if m.generation < generation => {}
                 Some(Queued::ReportDrained) => self.server_wants_drained = true,
                 Some(Queued::Flush) => {}
+                Some(Queued::Dtmf(d)) => {
+                    let d = *d;
+                    if !self.digits.push(d) {
+                        self.dropped(Dropped::Digit);
+                    }
+                    if let Some(d) = self.digits.take(now) {
+                        self.head = None;
+                        return Some(Event::Dtmf(d));
+                    }
+                }
+                // The end waits for the digits before it to be played.
+                Some(Queued::Ended(_)) if self.digits.due().is_some() => return None,
+                Some(Queued::Audio(_)) if take == Take::NoAudio => return None,
+                Some(Queued::Audio(frame)) if take == Take::Paced => {
+                    if let Some(at) = self.pacer.wait_until(now) {
+                        self.play_from(at, now);
+                        return None;
+                    }
+                    // The schedule follows a paced server's clock when
+                    // nothing else waits behind this frame.
+                    let alone = self.queue.is_empty();
+                    let length = self.rate.duration_of(frame.samples());
+                    self.pacer.played(now, length, alone);
+                    self.clock.played(now);
+                    break;
+                }
+                Some(Queued::Mark(_)) => {
+                    if let Some(at) = self.pacer.busy_until(now) {
+                        self.wake_at(at, now);
+                        self.waiting = Waiting::Timer;
+                        return None;
+                    }
+                    if self.mark_budget.take(now) {
+                        break;
+                    }
+                    self.dropped(Dropped::Mark);
+                }
                 _ => break,
             }
-            // Stale, or a request now noted: look at the next one.
+            // Stale, dropped, or a request now noted: look at the next one.
             self.head = None;
         }
         self.caught_up();
-        match &self.head {
-            Some(Queued::Audio(_)) if take == Take::NoAudio => return None,
-            Some(Queued::Audio(_)) if take == Take::Unpaced => {}
-            Some(Queued::Audio(frame)) => {
-                if let Some(at) = self.pacer.wait_until(now) {
-                    self.play_from(at, now);
-                    return None;
-                }
-                // Clocked by the caller: one frame per caller frame, unless
-                // playout fell behind its schedule (the server's clock runs
-                // a little fast).
-                if self.clock.played_since_caller() && !self.pacer.behind(now) {
-                    if let Some(caller) = self.clock.next_frame(now) {
-                        self.await_caller(caller, now);
-                        return None;
-                    }
-                }
-                let length = self.rate.duration_of(frame.samples());
-                self.pacer.played(now, length);
-                self.clock.played(now);
-            }
-            Some(Queued::Mark(_)) => {
-                if let Some(at) = self.pacer.busy_until(now) {
-                    self.wake_at(at, now);
-                    return None;
-                }
-            }
-            _ => {}
-        }
         Some(match self.head.take()? {
             Queued::Connected => {
                 self.connected = true;
@@ -259,6 +288,27 @@ impl Session {
             // Taken care of in the loop above.
             Queued::ReportDrained | Queued::Flush => return None,
         })
+    }
+
+    /// Counts what a server sent faster than a call can take it, and says
+    /// so once a call.
+    fn dropped(&mut self, what: Dropped) {
+        let stats = &self.shared.stats;
+        let (counter, name) = match what {
+            Dropped::Digit => (&stats.dropped_dtmf, "DTMF digits"),
+            Dropped::Mark => (&stats.dropped_marks, "marks"),
+        };
+        Stats::add(counter, 1);
+        if self.logged_drops & what as u8 == 0 {
+            self.logged_drops |= what as u8;
+            slog!(
+                self.log,
+                Level::Warning,
+                "{}: the AudioSocket server sends {name} faster than a call plays them; \
+                 dropping what does not fit (counted in 'audiosocket show session')",
+                self.label
+            );
+        }
     }
 
     /// Says that the frames a flush made stale are gone: only then, so
@@ -300,30 +350,15 @@ impl Session {
     /// For a channel thread that takes one event per wake-up and waits
     /// only on [`Session::wait_fds`] (the channel driver, read when they
     /// are readable), after each read: makes the descriptors readable again
-    /// at once while more events wait, and otherwise publishes when the
-    /// timer will make it look by itself, so that the I/O thread need not
-    /// wake it for audio it will find then. With nothing to play, it waits
-    /// for the caller's next frame when those are a clock (see
-    /// `await_caller`). See `shared.rs` for why no wake-up is lost.
-    pub fn park_until_readable(&mut self, now: Instant) {
-        if self.ended {
-            self.shared.park(None, || false);
-            return;
-        }
-        // The timer set for a caller frame that came since waits for the
-        // next one instead: moved, not left to wake the thread for nothing.
-        let idle = self.head.is_none()
-            && (self.timer_at.is_none() || self.timer_waits_for_caller)
-            && self.queue.is_empty();
-        if idle {
-            if let Some(caller) = self.clock.next_frame(now) {
-                self.await_caller(caller, now);
-            }
-        }
+    /// at once while more events wait, and otherwise publishes when it will
+    /// look by itself, as [`Session::park`] does. See `shared.rs` for why
+    /// no wake-up is lost.
+    pub fn park_until_readable(&mut self) {
+        self.style = Style::Readable;
         let waiting = self.head.is_none();
         if self
             .shared
-            .park(self.timer_at, || waiting && !self.queue.is_empty())
+            .park(self.looks_at(), || waiting && !self.queue.is_empty())
         {
             self.shared.chan_wake.wake();
         }

@@ -40,6 +40,12 @@ impl Remote {
         self.shared.peer.get().copied()
     }
 
+    /// With TLS, once connected: "TLS 1.3, <cipher suite>", and
+    /// ", unverified" when the profile does not check the server.
+    pub fn encryption(&self) -> Option<String> {
+        self.shared.encryption.get().cloned()
+    }
+
     /// Discards all server audio not yet played: the caller hears at most
     /// the frame playing now. What TCP still holds arrives after it as new
     /// audio.

@@ -215,6 +215,11 @@ impl ServerInput {
         None
     }
 
+    /// Whether a whole message waits to be interpreted.
+    pub fn holds_message(&self) -> bool {
+        self.decoder.holds_message()
+    }
+
     /// Whether a short frame is being held for more audio.
     pub fn holds_partial(&self) -> bool {
         self.assembler.holds_samples()

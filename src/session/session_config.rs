@@ -172,10 +172,13 @@ impl SessionConfig {
         self.pending_frames() * (self.rate.frame_bytes() + 64) + 4096
     }
 
-    /// With barge-in, the socket limits that keep what a server can write
-    /// ahead close to the playout buffer (see `connect::Limits`).
-    pub(crate) fn socket_limits(&self) -> Option<super::connect::Limits> {
-        self.barge_in
-            .then(|| super::connect::Limits::for_rate(self.rate))
+    /// The socket limits that keep what a server can write ahead, and what
+    /// the kernel holds, close to the playout buffer (see `connect::Limits`).
+    pub(crate) fn socket_limits(&self) -> super::connect::Limits {
+        if self.barge_in {
+            super::connect::Limits::for_barge_in(self.rate)
+        } else {
+            super::connect::Limits::for_call(self.rate, self.playout_buffer)
+        }
     }
 }

@@ -11,6 +11,9 @@ pub(crate) struct Stats {
     /// Server frames dropped because they fell too far behind (an
     /// overloaded machine).
     pub dropped_down: AtomicU64,
+    /// Server digits and marks beyond what a call plays (see `digits.rs`).
+    pub dropped_dtmf: AtomicU64,
+    pub dropped_marks: AtomicU64,
     pub protocol_errors: AtomicU64,
 }
 
@@ -22,6 +25,8 @@ pub struct StatsSnapshot {
     pub frames_down: u64,
     pub bytes_down: u64,
     pub dropped_down: u64,
+    pub dropped_dtmf: u64,
+    pub dropped_marks: u64,
     pub protocol_errors: u64,
 }
 
@@ -38,6 +43,8 @@ impl Stats {
             frames_down: self.frames_down.load(Relaxed),
             bytes_down: self.bytes_down.load(Relaxed),
             dropped_down: self.dropped_down.load(Relaxed),
+            dropped_dtmf: self.dropped_dtmf.load(Relaxed),
+            dropped_marks: self.dropped_marks.load(Relaxed),
             protocol_errors: self.protocol_errors.load(Relaxed),
         }
     }

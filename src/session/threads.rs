@@ -37,6 +37,12 @@ extern "C" fn trampoline(arg: *mut c_void) -> *mut c_void {
     let _ = catch_unwind(AssertUnwindSafe(body));
     finished.0.store(true, Ordering::Release);
     LIVE.fetch_sub(1, Ordering::AcqRel);
+    // Threads that finished before this one give their stacks back now,
+    // not when the next call starts. Never waiting for the lock: `unload`
+    // may hold it while it joins this very thread.
+    if let Ok(mut threads) = THREADS.try_lock() {
+        reap(&mut threads);
+    }
     std::ptr::null_mut()
 }
 
@@ -80,14 +86,27 @@ pub(crate) fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> io::Res
     Ok(finished)
 }
 
-/// Joins threads that have finished, so their handles do not pile up.
+/// Joins threads that have finished, so their handles and stacks do not
+/// pile up.
 fn reap(threads: &mut Vec<libc::pthread_t>) {
+    // SAFETY: pthread_self has no preconditions.
+    let me = unsafe { libc::pthread_self() };
     threads.retain(|tid| {
+        // SAFETY: both are thread ids; a thread never joins itself.
+        if unsafe { libc::pthread_equal(*tid, me) } != 0 {
+            return true;
+        }
         // SAFETY: tid is a joinable thread we created and have not joined;
         // a non-blocking join either reaps it (0) or leaves it (EBUSY).
         let rc = unsafe { libc::pthread_tryjoin_np(*tid, std::ptr::null_mut()) };
         rc != 0
     });
+}
+
+/// Threads started and not joined yet, finished or not.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn unjoined() -> usize {
+    lock(&THREADS).len()
 }
 
 /// Threads that have not finished their work yet.
@@ -108,4 +127,35 @@ pub fn join_all_if_idle() -> bool {
         unsafe { libc::pthread_join(tid, std::ptr::null_mut()) };
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// However many threads finish, their stacks are given back as they
+    /// do: only the last few can be waiting to be joined.
+    #[test]
+    fn finished_threads_are_joined_as_others_finish() {
+        for _ in 0..40 {
+            spawn("reap-test", || {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            })
+            .unwrap();
+        }
+        let t0 = std::time::Instant::now();
+        while live() > 0 && t0.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // Other tests' sessions run alongside: count the threads that
+        // finished and wait to be joined.
+        let waiting = (0..20)
+            .map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                unjoined().saturating_sub(live())
+            })
+            .min()
+            .unwrap();
+        assert!(waiting <= 2, "{waiting} finished threads not joined");
+    }
 }

@@ -4,6 +4,7 @@
 use super::handle::Session;
 use super::outbox::Pushed;
 use super::stats::Stats;
+use super::waiting::{Style, Waiting};
 use crate::logging::Level;
 use crate::protocol::{
     encode_audio, encode_drained, encode_dtmf, encode_mark, encode_stereo, is_dtmf_digit,
@@ -19,11 +20,12 @@ impl Session {
             return;
         }
         self.clock.caller_frame(std::time::Instant::now());
-        if std::mem::take(&mut self.awaits_caller) {
+        if self.style == Style::Readable && matches!(self.waiting, Waiting::Caller { .. }) {
             // One write to the wake-up descriptor and no context switch:
             // the thread it wakes is this one, which finds the descriptor
             // readable when it next waits.
             self.shared.chan_wake.wake();
+            self.waiting = Waiting::Nothing;
         }
         let mut msg = std::mem::take(&mut self.scratch);
         msg.clear();

@@ -107,6 +107,9 @@ impl Pki {
         let key_file = self.dir.join(format!("{file}.key"));
         std::fs::write(&cert_file, cert.pem()).unwrap();
         std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        // As a key is kept: readable by its owner alone.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
         Issued {
             cert_file,
             key_file,

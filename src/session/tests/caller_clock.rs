@@ -1,6 +1,8 @@
-//! Playout clocked by the caller's frames, over loopback: a phone's
-//! frames, a caller that only echoes ours, a caller that stops, a channel
-//! thread that parks (the application) and one that does not (the driver).
+//! Playout over loopback against a caller's own clock: a paced server's
+//! frames play as they come, at any phase against the phone's and with
+//! clocks that drift; a burst plays at the caller's frames; a caller that
+//! only echoes ours, or stops, never stalls playout; a channel thread that
+//! parks (the application) and one that does not (the driver).
 
 use super::*;
 
@@ -64,7 +66,7 @@ fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> 
             readable = false;
             let ev = session.next_event(Instant::now());
             if !parked {
-                session.park_until_readable(Instant::now());
+                session.park_until_readable();
             }
             let Some(ev) = ev else {
                 break;
@@ -149,29 +151,71 @@ fn assert_whole_and_paced(played: &[(Instant, u8)], n: usize) {
     assert!(gap < Duration::from_millis(80), "a gap of {gap:?}");
 }
 
-/// A parked channel thread with a phone at the far end plays a paced
-/// server's frames at the phone's frames: the I/O thread does not wake it
-/// for each one.
+/// A paced server's frames play as they arrive, parked or not, whatever
+/// their phase against the phone's, and with a server clock 0.5 % faster
+/// or slower than the phone's: nothing waits for the phone's next frame,
+/// and nothing piles up.
 #[test]
-fn a_phones_frames_clock_a_paced_server_without_a_wake_up_per_frame() {
-    let (mut s, mut peer) = connected_session();
-    let server = std::thread::spawn(move || {
-        let wire = numbered(100);
-        let t0 = Instant::now() + Duration::from_millis(200);
-        for (i, frame) in wire.chunks(323).enumerate() {
-            std::thread::sleep((t0 + PERIOD * i as u32).saturating_duration_since(Instant::now()));
-            peer.write_all(frame).unwrap();
+fn a_paced_servers_frames_play_as_they_arrive_at_any_phase_and_drift() {
+    let phone = Caller::Phone {
+        for_: Duration::from_secs(5),
+    };
+    for parked in [true, false] {
+        for period in [PERIOD, PERIOD * 995 / 1000, PERIOD * 1005 / 1000] {
+            let (mut s, mut peer) = connected_session();
+            let server = std::thread::spawn(move || {
+                let wire = numbered(100);
+                // Half a phone period out of step with the phone.
+                let t0 = Instant::now() + Duration::from_millis(210);
+                let mut sent = Vec::new();
+                for (i, frame) in wire.chunks(323).enumerate() {
+                    let at = t0 + period * i as u32;
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                    sent.push(Instant::now());
+                    peer.write_all(frame).unwrap();
+                }
+                (peer, sent)
+            });
+            let r = run(&mut s, Duration::from_millis(2600), phone, parked);
+            let (_peer, sent) = server.join().unwrap();
+            let p = played(&r);
+            let order: Vec<u8> = p.iter().map(|x| x.1).collect();
+            assert_eq!(
+                order,
+                (1..=100).collect::<Vec<u8>>(),
+                "every frame, in order"
+            );
+            let mut waited: Vec<Duration> = p
+                .iter()
+                .map(|(t, n)| t.saturating_duration_since(sent[*n as usize - 1]))
+                .collect();
+            waited.sort();
+            let (median, p95) = (waited[50], waited[95]);
+            assert!(
+                median < Duration::from_millis(4) && p95 < Duration::from_millis(12),
+                "parked {parked}, period {period:?}: waited {median:?} (median), {p95:?} (p95)"
+            );
         }
+    }
+}
+
+/// A burst plays at real-time pace at the phone's frames: a parked channel
+/// thread is not woken by the I/O thread for each frame.
+#[test]
+fn a_burst_plays_at_the_phones_frames_without_a_wake_up_per_frame() {
+    let (mut s, mut peer) = connected_session();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(210));
+        peer.write_all(&numbered(100)).unwrap();
         peer
     });
     let phone = Caller::Phone {
         for_: Duration::from_secs(5),
     };
     let r = run(&mut s, Duration::from_millis(2600), phone, true);
-    drop(server.join().unwrap());
+    drop(writer.join().unwrap());
     let p = played(&r);
     assert_whole_and_paced(&p, 100);
-    // Played as the phone's frames came in, not as the server's did.
     let clocked = at_a_caller_frame(&p, &r.sent);
     assert!(
         clocked >= 80,

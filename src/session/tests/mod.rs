@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 mod barge_in;
 mod caller_clock;
+mod context;
 mod tap;
 mod tls;
 
@@ -258,6 +259,9 @@ fn a_full_playout_buffer_pushes_back_on_the_server_without_loss() {
     assert_eq!(&got[..], &pcm[..got.len()]);
 }
 
+/// Digits come after the audio the server sent before them, each in its
+/// turn at a digit's pace; audio after a digit does not wait for its turn,
+/// and the end waits for the digits.
 #[test]
 fn server_dtmf_is_delivered_in_order_with_audio() {
     let (l, addr) = listener();
@@ -272,24 +276,109 @@ fn server_dtmf_is_delivered_in_order_with_audio() {
     encode_audio(&mut wire, Rate::Hz8000, &[6u8; 320]);
     wire.extend_from_slice(&[0, 0, 0]);
     peer.write_all(&wire).unwrap();
-    let ev: Vec<Event> = pump(&mut s, Duration::from_secs(3))
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let timed = pump(&mut s, Duration::from_secs(3));
+    let at = |want: &Event| timed.iter().find(|(_, e)| e == want).unwrap().0;
+    let (four, hash) = (at(&Event::Dtmf(b'4')), at(&Event::Dtmf(b'#')));
+    assert!(
+        hash - four >= DIGIT + DIGIT_GAP,
+        "{:?} between digits",
+        hash - four
+    );
+    let ev: Vec<Event> = timed.into_iter().map(|(_, e)| e).collect();
     assert_eq!(
         ev,
         vec![
             Event::Connected,
             Event::Audio(AudioFrame::new(vec![5; 320])),
             Event::Dtmf(b'4'),
-            Event::Dtmf(b'#'),
             Event::Audio(AudioFrame::new(vec![6; 320])),
+            Event::Dtmf(b'#'),
             Event::Ended(EndReason::ServerHangup(Hangup::Message)),
         ]
     );
     let w = log.warnings();
     assert_eq!(w.len(), 1, "bad DTMF logged once per call: {w:?}");
     assert!(w[0].contains("DTMF"), "{w:?}");
+}
+
+/// A server that trickles one sample a message at real time makes the
+/// channel see about a frame every 20 ms, not a frame a sample.
+#[test]
+fn a_trickle_of_tiny_messages_is_played_in_whole_frames() {
+    let (l, addr) = listener();
+    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let pcm = pattern(16_000);
+    let sender = {
+        let pcm = pcm.clone();
+        std::thread::spawn(move || {
+            let t0 = Instant::now();
+            // Eight one-sample messages every millisecond: 8,000 a second.
+            for (i, chunk) in pcm.chunks(16).enumerate() {
+                let mut wire = Vec::new();
+                for sample in chunk.chunks(2) {
+                    wire.extend_from_slice(&[0x10, 0, 2, sample[0], sample[1]]);
+                }
+                std::thread::sleep(
+                    (t0 + Duration::from_millis(i as u64))
+                        .saturating_duration_since(Instant::now()),
+                );
+                peer.write_all(&wire).unwrap();
+            }
+            peer
+        })
+    };
+    let ev = pump(&mut s, Duration::from_millis(1600));
+    let _peer = sender.join().unwrap();
+    let frames = ev
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::Audio(_)))
+        .count();
+    assert_eq!(audio_bytes(&ev), pcm, "every sample, in order");
+    assert!(
+        (45..=70).contains(&frames),
+        "{frames} frames for one second of audio"
+    );
+}
+
+/// A server that floods digits makes no flood: they play one after
+/// another, what does not fit waiting is dropped, counted and logged once.
+#[test]
+fn a_flood_of_digits_plays_at_a_digits_pace_and_the_rest_is_dropped() {
+    let (l, addr) = listener();
+    let (mut s, log) = start(addr, Rate::Hz8000);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let mut wire = Vec::new();
+    for i in 0..5000 {
+        wire.extend_from_slice(&[0x03, 0, 1, b"0123456789"[i % 10]]);
+    }
+    peer.write_all(&wire).unwrap();
+    let timed = pump(&mut s, Duration::from_secs(2));
+    let digits: Vec<Instant> = timed
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::Dtmf(_)))
+        .map(|(t, _)| *t)
+        .collect();
+    // Two seconds hold at most 14 turns of 150 ms.
+    assert!(
+        (12..=14).contains(&digits.len()),
+        "{} digits in 2 s",
+        digits.len()
+    );
+    assert!(digits.windows(2).all(|w| w[1] - w[0] >= DIGIT + DIGIT_GAP));
+    let dropped = s.stats().dropped_dtmf;
+    assert!(
+        dropped >= 5000 - MAX_WAITING_DIGITS as u64 - 20,
+        "{dropped} dropped"
+    );
+    let w = log.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("DTMF digits faster than a call plays them"),
+        "{w:?}"
+    );
 }
 
 #[test]
