@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,8 @@ const S: Duration = Duration::from_secs(1);
 const PANIC_IN_APP: &str = "00000000-0000-0000-0000-0000000000a1";
 const PANIC_IN_READ: &str = "00000000-0000-0000-0000-0000000000a2";
 const PANIC_IN_IO_THREAD: &str = "00000000-0000-0000-0000-0000000000a3";
+const PANIC_WHEN_QUEUE_FULL: &str = "00000000-0000-0000-0000-0000000000a4";
+const PANIC_IN_REQUEST: &str = "00000000-0000-0000-0000-0000000000a5";
 
 fn dialplan() -> String {
     let app = |ctx: &str, args: &str| {
@@ -36,9 +39,17 @@ fn dialplan() -> String {
             "panic-io",
             &format!("{PANIC_IN_IO_THREAD},127.0.0.1:${{EXTEN}}"),
         ),
+        app(
+            "panic-full",
+            &format!("{PANIC_WHEN_QUEUE_FULL},127.0.0.1:${{EXTEN}}"),
+        ),
         dial(
             "panic-read",
             &format!("127.0.0.1:${{EXTEN}}/{PANIC_IN_READ}"),
+        ),
+        dial(
+            "panic-request",
+            &format!("127.0.0.1:${{EXTEN}}/{PANIC_IN_REQUEST}"),
         ),
         dial("dial-t1", &format!("127.0.0.1:${{EXTEN}}/{UUID}/t(1)")),
         common::FAR_ENDS.into(),
@@ -127,6 +138,73 @@ fn a_panic_in_the_module_ends_only_that_call() {
     );
     assert!(ast.wait_no_channels(10 * S));
     assert!(ast.alive(), "Asterisk survived three panics");
+}
+
+fn fault_asterisk(test: &str) -> Option<Asterisk> {
+    Asterisk::start_with(
+        test,
+        Options {
+            dialplan: &dialplan(),
+            module: Some(fault_injection_module()),
+            ..Options::default()
+        },
+    )
+}
+
+/// The I/O thread panics while a burst fills the queue to the channel
+/// thread: the call ends at once with INTERNAL_ERROR (not after the queued
+/// audio, nor never), and the server sees its socket close.
+#[test]
+fn a_panic_in_the_io_thread_with_a_full_queue_ends_the_call_at_once() {
+    let Some(ast) = fault_asterisk("panic_queue_full") else {
+        return;
+    };
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@panic-full", srv.port), "1@silent");
+    let mut conn = srv.accept_call();
+    // Ten seconds at once: far more than the queue holds.
+    let pcm = common::ramp(80_000);
+    let t0 = Instant::now();
+    let writer = std::thread::spawn(move || {
+        let _ = conn.stream.write_all(&{
+            let mut wire = Vec::new();
+            for c in pcm.chunks(320) {
+                wire.push(0x10);
+                wire.extend_from_slice(&(c.len() as u16).to_be_bytes());
+                wire.extend_from_slice(c);
+            }
+            wire
+        });
+        conn
+    });
+    let line = ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
+    assert!(line.contains("status=INTERNAL_ERROR"), "{line}");
+    assert!(t0.elapsed() < S, "ended after {:?}", t0.elapsed());
+    let mut conn = writer.join().unwrap();
+    assert!(conn.wait_closed(2 * S), "the socket closed");
+    ast.expect_log(&["ERROR", "I/O thread", "fault injection"], S);
+    assert!(ast.wait_no_channels(5 * S));
+}
+
+/// The driver panics while it creates its channel: the dial fails, and
+/// neither the channel nor its hold on the module is left behind.
+#[test]
+fn a_panic_creating_a_driver_channel_leaks_nothing() {
+    let Some(ast) = fault_asterisk("panic_request") else {
+        return;
+    };
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@panic-request", srv.port), "1@silent");
+    let line = ast.expect_log(&[&format!("DIALED {}", srv.port)], 5 * S);
+    assert!(line.contains("dialstatus=CHANUNAVAIL"), "{line}");
+    ast.expect_log(
+        &["ERROR", "internal error", "the channel is not created"],
+        S,
+    );
+    assert!(srv.accept(Duration::from_millis(300)).is_none());
+    assert!(ast.wait_no_channels(5 * S));
+    let out = ast.cli("module unload chan_audiosocket_rs.so");
+    assert!(out.contains("Unloaded"), "no use count is left: {out}");
 }
 
 #[test]

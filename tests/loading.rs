@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::asterisk::Options;
 use common::{Asterisk, TestServer, UUID};
@@ -149,12 +149,21 @@ fn unload_with_a_live_call_is_refused_and_allowed_after() {
     let srv = TestServer::new();
     ast.originate(&format!("{}@app", srv.port), "1@tone");
     let mut conn = srv.accept_call();
+    let t0 = Instant::now();
     let out = ast.cli(&format!("module unload {MODULE}"));
+    assert!(
+        t0.elapsed() < S,
+        "refused at once, never waiting for the call"
+    );
     assert!(!out.contains("Unloaded"), "{out}");
     ast.expect_log(&["chan_audiosocket_rs", "use count"], 5 * S);
     assert!(ast.cli("module show like audiosocket").contains(MODULE));
-    // The call still works.
+    // The call still works, and so do new ones.
     assert!(!conn.read_for(Duration::from_millis(300)).is_empty());
+    let second = TestServer::new();
+    ast.originate(&format!("{}@app", second.port), "1@tone");
+    let mut other = second.accept_call();
+    other.hangup();
     conn.hangup();
     ast.expect_log(&[&format!("RESULT {}", srv.port)], 5 * S);
     assert!(ast.wait_no_channels(5 * S));

@@ -31,6 +31,7 @@ fn dialplan() -> String {
         app("tls-bot16", "c(slin16)s(bot)"),
         app("tls-system", "s"),
         app("tls-none", "s(nope)"),
+        app("tls-lab", "s(lab)"),
         format!(
             "[dial-mtls]\nexten => _X.,1,Dial(AudioSocket/127.0.0.1:${{EXTEN}}/{UUID}/s(mtls),,g)\n \
              same => n,Log(NOTICE,DIALED ${{EXTEN}} dialstatus=${{DIALSTATUS}})\n \
@@ -266,6 +267,38 @@ fn profiles_load_warn_and_survive_a_bad_reload() {
         &["WARNING", "TLS profile [lab] has verify_server = no"],
         5 * S,
     );
+    // A call through it says, wherever its encryption shows, that its
+    // server was not checked.
+    {
+        let srv = TestServer::new();
+        let front = TlsFront::start(
+            server_config(&server, ClientAuth::None, &[&TLS13]),
+            srv.port,
+        );
+        ast.originate(&format!("{}@tls-lab", front.port), "1@silent");
+        let mut conn = srv.accept_call();
+        let line = ast.expect_log(
+            &[
+                "AudioSocket connected to",
+                &format!("127.0.0.1:{}", front.port),
+            ],
+            5 * S,
+        );
+        assert!(
+            line.contains("TLS 1.3") && line.ends_with("unverified)"),
+            "{line}"
+        );
+        assert!(
+            encryption(&ast).ends_with(", unverified"),
+            "{}",
+            encryption(&ast)
+        );
+        conn.hangup();
+        ast.expect_log(
+            &[&format!("RESULT {} status=SERVER_HANGUP", front.port)],
+            5 * S,
+        );
+    }
 
     ast.write_config(
         "audiosocket.conf",

@@ -210,6 +210,16 @@ pub fn nss_wrapper() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
+/// Whether a test Asterisk can be given a resolv.conf of its own (a mount
+/// namespace: root, or the capability, is needed).
+pub fn private_resolv_conf() -> bool {
+    Command::new("unshare")
+        .args(["--mount", "--", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Prints one SKIPPED line for `test`, which needs what `why` says.
 pub fn skip(test: &str, why: &str) {
     use std::io::Write;
@@ -292,6 +302,9 @@ pub struct Options<'a> {
     /// Host names the Asterisk process resolves (through nss_wrapper):
     /// (address, name) lines, as in /etc/hosts.
     pub hosts: &'a [(&'a str, &'a str)],
+    /// The name server the Asterisk process asks (its own resolv.conf, in
+    /// a mount namespace: see [`private_resolv_conf`]).
+    pub nameserver: Option<&'a str>,
 }
 
 impl Default for Options<'_> {
@@ -305,6 +318,7 @@ impl Default for Options<'_> {
             needs: &[],
             files: &[],
             hosts: &[],
+            nameserver: None,
         }
     }
 }
@@ -408,13 +422,28 @@ impl Asterisk {
         let wrapper: Vec<String> = std::env::var("ASTERISK_WRAPPER")
             .map(|w| w.split_whitespace().map(String::from).collect())
             .unwrap_or_default();
-        let mut command = match wrapper.split_first() {
-            Some((tool, args)) => {
+        let mut command = match (opts.nameserver, wrapper.split_first()) {
+            (Some(server), _) => {
+                // Its own resolv.conf, bound over the system's in a mount
+                // namespace of its own: nothing outside it changes.
+                let file = dir.join("resolv.conf");
+                write(
+                    &file,
+                    &format!("nameserver {server}\noptions timeout:3 attempts:2\n"),
+                );
+                let mut c = Command::new("unshare");
+                c.args(["--mount", "--", "sh", "-c"])
+                    .arg("mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"")
+                    .arg(&file)
+                    .arg(&installed.bin);
+                c
+            }
+            (None, Some((tool, args))) => {
                 let mut c = Command::new(tool);
                 c.args(args).arg(&installed.bin);
                 c
             }
-            None => Command::new(&installed.bin),
+            (None, None) => Command::new(&installed.bin),
         };
         if !opts.hosts.is_empty() {
             let lib = nss_wrapper().expect("nss_wrapper (check with nss_wrapper() first)");

@@ -336,6 +336,8 @@ pub struct Heard {
     /// Audio packets of the call's codec, and their samples.
     pub packets: usize,
     pub samples: Vec<i16>,
+    /// When each audio packet came, and the mean of its samples.
+    pub arrivals: Vec<(Instant, i32)>,
     /// RFC 4733 events, one per digit (the event code, `0`-`9`, `*`, `#`).
     pub digits: Vec<u8>,
 }
@@ -373,8 +375,14 @@ impl Phone {
                 let mut h = h.lock().unwrap();
                 if pt == codec.payload_type {
                     h.packets += 1;
+                    let at = Instant::now();
+                    let start = h.samples.len();
                     h.samples
                         .extend(buf[12..n].iter().map(|b| codec.decode(*b)));
+                    let got = &h.samples[start..];
+                    let mean =
+                        got.iter().map(|s| i32::from(*s)).sum::<i32>() / got.len().max(1) as i32;
+                    h.arrivals.push((at, mean));
                 } else if pt == 101 && n >= 16 && last_event != Some(timestamp) {
                     // One digit: many packets, one timestamp.
                     last_event = Some(timestamp);
@@ -401,11 +409,23 @@ impl Phone {
     /// pace (whole packets), then, if given, one RFC 4733 digit. Returns
     /// when done.
     pub fn talk(&self, to: SocketAddr, freq: f64, duration: Duration, digit: Option<u8>) {
+        self.talk_from(Instant::now(), to, freq, duration, digit)
+    }
+
+    /// As [`Phone::talk`], its first packet at `t0` (a phase of its own).
+    pub fn talk_from(
+        &self,
+        t0: Instant,
+        to: SocketAddr,
+        freq: f64,
+        duration: Duration,
+        digit: Option<u8>,
+    ) {
         let codec = self.codec;
         let period = Duration::from_millis(codec.ptime_ms.into());
         let packets = (duration.as_millis() / period.as_millis()) as u32;
         let (mut seq, mut ts, mut phase) = (1u16, 0u32, 0.0);
-        let t0 = Instant::now();
+        thread::sleep(t0.saturating_duration_since(Instant::now()));
         for i in 0..packets {
             let pcm = tones::samples(&tones::tone(
                 freq,
