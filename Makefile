@@ -1,20 +1,30 @@
 # chan_audiosocket_rs: AudioSocket for Asterisk.
 #
 #   make install     build the module and install it into MODULES_DIR
+#                    (stripped; its debug information under DEBUG_DIR)
+#   make deb         the Debian package: target/deb/chan-audiosocket-rs_<version>_<arch>.deb
 #   make test        run every test (integration tests need an installed Asterisk)
 #
 # Integration tests use ASTERISK_PREFIX when set; otherwise every Asterisk
 # installed under /opt/asterisk*, /usr/local or /usr, one after the other.
 
 MODULES_DIR ?= /usr/lib/asterisk/modules
+# Where gdb looks for detached debug information, by build id.
+DEBUG_DIR ?= /usr/lib/debug
 CARGO ?= cargo
 MODULE_NAME := chan_audiosocket_rs.so
 BUILT := target/release/libchan_audiosocket_rs.so
+# What gets installed: the module without its debug information, and that
+# information apart (compressed), tied to it by build id and debuglink.
+STRIPPED := target/release/$(MODULE_NAME)
+DEBUGINFO := target/release/$(MODULE_NAME).debug
+# The debug file's path under DEBUG_DIR: .build-id/xx/yyyy.debug.
+build_id_path = .build-id/$$(readelf -n $(1) | sed -n 's/.*Build ID: \(..\)\(.*\)/\1\/\2/p').debug
 
 # (Each installation once, however many links point at it.)
 ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(sort $(realpath $(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))))
 
-.PHONY: all build install install-samples uninstall test bench lint unit integration deps test-deps clean fuzz
+.PHONY: all build stripped install install-samples install-files uninstall deb test bench lint unit integration deps test-deps clean fuzz
 
 all: build
 
@@ -39,18 +49,28 @@ deps:
 # What the integration tests use beside Asterisk: nss_wrapper gives the
 # test Asterisk its own hosts file (a name with several addresses); stunnel
 # terminates TLS in front of a plain server, as users deploy it; openssl
-# makes keys as README shows.
+# makes keys as README shows; sipp is the SIP phone; lintian checks the
+# package and gdb that its debug file resolves the module's frames.
 test-deps:
-	$(call apt,libnss-wrapper stunnel4 openssl,used by the integration tests)
+	$(call apt,libnss-wrapper stunnel4 openssl sip-tester lintian gdb,used by the integration tests)
 
 build: deps
 	$(CARGO) build --release
 
-install: build
+stripped: build
+	objcopy --only-keep-debug --compress-debug-sections=zlib $(BUILT) $(DEBUGINFO)
+	objcopy --strip-unneeded --remove-section=.comment --add-gnu-debuglink=$(DEBUGINFO) $(BUILT) $(STRIPPED)
+
+# The module and its debug file into DESTDIR (what install and deb share).
+MODULE_MODE ?= 0755
+install-files: stripped
 	install -d $(DESTDIR)$(MODULES_DIR)
-	install -m 0755 $(BUILT) $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)
+	install -m $(MODULE_MODE) $(STRIPPED) $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)
+	install -D -m 0644 $(DEBUGINFO) $(DESTDIR)$(DEBUG_DIR)/$(call build_id_path,$(STRIPPED))
+
+install: install-files
 	@echo
-	@echo "Installed $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)"
+	@echo "Installed $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME) ($$(du -h $(STRIPPED) | cut -f1); debug information in $(DESTDIR)$(DEBUG_DIR)/.build-id)"
 	@echo "Add to /etc/asterisk/modules.conf:"
 	@echo "    noload => app_audiosocket.so   ; the built-in modules hold the same names"
 	@echo "    noload => chan_audiosocket.so"
@@ -69,7 +89,56 @@ install-samples:
 	fi
 
 uninstall:
+	@if [ -f $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME) ]; then \
+		rm -f $(DESTDIR)$(DEBUG_DIR)/$(call build_id_path,$(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)); \
+	fi
 	rm -f $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)
+
+# The Debian packages, built with dpkg-deb from the same files make install
+# puts in place (no Rust needed where they are installed): the module, its
+# sample configuration and documentation; and, as Debian does it, its debug
+# information in a -dbgsym package. The glibc the module needs is read from
+# it: the highest symbol version it uses.
+DEB_NAME := chan-audiosocket-rs
+DEB_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB = target/deb/$(DEB_NAME)_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_DBGSYM = target/deb/$(DEB_NAME)-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_MAINTAINER ?= chan_audiosocket_rs maintainers <$(shell git log -1 --format=%ae 2>/dev/null || echo root@localhost)>
+DEB_MAIN := target/deb/main
+DEB_DBG := target/deb/dbgsym
+DEB_DOC := $(DEB_MAIN)/usr/share/doc/$(DEB_NAME)
+# $(call deb_control,template,root): the control file, with md5sums.
+define deb_control
+	sed -e 's/@VERSION@/$(DEB_VERSION)/g' -e 's/@ARCH@/$(DEB_ARCH)/' -e 's/@MAINTAINER@/$(DEB_MAINTAINER)/' \
+		-e "s/@SIZE@/$$(du -sk --exclude=DEBIAN $(2) | cut -f1)/" \
+		-e "s/@DEPENDS@/libc6 (>= $$(objdump -T $(STRIPPED) | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)), libgcc-s1 (>= 4.2)/" \
+		-e "s/@BUILD_ID@/$$(readelf -n $(STRIPPED) | sed -n 's/.*Build ID: //p')/" \
+		$(1) > $(2)/DEBIAN/control
+	cd $(2) && find usr -type f | sort | xargs md5sum > DEBIAN/md5sums
+endef
+deb: stripped
+	@command -v dpkg-deb >/dev/null || { echo "dpkg-deb not found: make deb needs Debian's dpkg"; exit 1; }
+	rm -rf target/deb && mkdir -p $(DEB_MAIN)/DEBIAN $(DEB_DBG)/DEBIAN $(DEB_DBG)/usr/lib $(DEB_DBG)/usr/share/doc
+	$(MAKE) --no-print-directory install-files DESTDIR=$(CURDIR)/$(DEB_MAIN) \
+		MODULES_DIR=/usr/lib/asterisk/modules DEBUG_DIR=/usr/lib/debug MODULE_MODE=0644
+	mv $(DEB_MAIN)/usr/lib/debug $(DEB_DBG)/usr/lib/debug
+	ln -s $(DEB_NAME) $(DEB_DBG)/usr/share/doc/$(DEB_NAME)-dbgsym
+	install -D -m 0644 samples/audiosocket.conf $(DEB_DOC)/examples/audiosocket.conf
+	gzip -9n -c README.md > $(DEB_DOC)/README.md.gz && chmod 0644 $(DEB_DOC)/README.md.gz
+	install -m 0644 packaging/deb/copyright $(DEB_DOC)/copyright
+	install -D -m 0644 packaging/deb/lintian-overrides $(DEB_MAIN)/usr/share/lintian/overrides/$(DEB_NAME)
+	{ echo "$(DEB_NAME) ($(DEB_VERSION)) unstable; urgency=medium"; echo; \
+	  echo "  * Built from commit $$(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)."; echo; \
+	  echo " -- $(DEB_MAINTAINER)  $$(git log -1 --format=%cD 2>/dev/null || date -R)"; } \
+		| gzip -9n > $(DEB_DOC)/changelog.gz && chmod 0644 $(DEB_DOC)/changelog.gz
+	$(call deb_control,packaging/deb/control,$(DEB_MAIN))
+	$(call deb_control,packaging/deb/control-dbgsym,$(DEB_DBG))
+	install -m 0755 packaging/deb/postinst $(DEB_MAIN)/DEBIAN/postinst
+	dpkg-deb --root-owner-group -Zxz --build $(DEB_MAIN) $(DEB)
+	dpkg-deb --root-owner-group -Zxz --build $(DEB_DBG) $(DEB_DBGSYM)
+	@echo "Built $(DEB) ($$(du -h $(DEB) | cut -f1)) and $(notdir $(DEB_DBGSYM)) ($$(du -h $(DEB_DBGSYM) | cut -f1))"
+	@echo "On the PBX: dpkg -i $(notdir $(DEB)) (and the -dbgsym package where backtraces are wanted)"
 
 lint: deps
 	$(CARGO) fmt --check
@@ -78,13 +147,14 @@ lint: deps
 unit: deps
 	$(CARGO) test --release --lib
 
-integration: build test-deps
+integration: build deb test-deps
 	@if [ -z "$(strip $(ASTERISK_PREFIXES))" ]; then \
-		AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) $(CARGO) test --release --test '*'; \
+		AUDIOSOCKET_DEB=$(CURDIR)/$(DEB) AUDIOSOCKET_DEB_DBGSYM=$(CURDIR)/$(DEB_DBGSYM) AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) $(CARGO) test --release --test '*'; \
 	else \
 		for p in $(ASTERISK_PREFIXES); do \
 			echo "== integration tests against $$p ($$($$p/sbin/asterisk -V))"; \
-			ASTERISK_PREFIX=$$p AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) $(CARGO) test --release --test '*' || exit 1; \
+			ASTERISK_PREFIX=$$p AUDIOSOCKET_DEB=$(CURDIR)/$(DEB) AUDIOSOCKET_DEB_DBGSYM=$(CURDIR)/$(DEB_DBGSYM) AUDIOSOCKET_MODULE=$(CURDIR)/$(BUILT) \
+				$(CARGO) test --release --test '*' || exit 1; \
 		done; \
 	fi
 

@@ -7,6 +7,7 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Every Asterisk function the module calls, directly or through the shim.
 const FUNCTIONS: &[&str] = &[
@@ -142,8 +143,51 @@ fn header_dir(manifest: &Path) -> (PathBuf, bool) {
     }
 }
 
+/// The commit the module is built from, for the version it reports:
+/// `AUDIOSOCKET_COMMIT` when set (a build from an exported tree), else
+/// git's short hash, with "-modified" when tracked files differ from it.
+fn commit(manifest: &Path) -> String {
+    if let Some(c) = env_var("AUDIOSOCKET_COMMIT") {
+        return c;
+    }
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(manifest)
+            // Never rewrite the index from a build.
+            .arg("--no-optional-locks")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let Some(hash) = git(&["rev-parse", "--short=7", "HEAD"]) else {
+        return "unknown commit".into();
+    };
+    if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+        let dir = PathBuf::from(dir);
+        let branch = git(&["symbolic-ref", "-q", "HEAD"]).unwrap_or_default();
+        for f in ["HEAD", "index", "packed-refs", branch.as_str()] {
+            let path = dir.join(f);
+            // (A missing file would make cargo run this script every time.)
+            if !f.is_empty() && path.is_file() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
+    }
+    let modified =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if modified {
+        format!("{hash}-modified")
+    } else {
+        hash
+    }
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    println!("cargo:rustc-env=AUDIOSOCKET_COMMIT={}", commit(&manifest));
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     let (headers, real) = header_dir(&manifest);
     let include = manifest.join("include");

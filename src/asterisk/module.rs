@@ -57,10 +57,11 @@ pub const SUPPORT_EXTENDED: sys::ast_module_support_level = sys::AST_MODULE_SUPP
 /// register it with the loader, and guarded `load`/`unload` entry points.
 ///
 /// ```ignore
-/// asterisk_module!(name: c"mod", description: c"...", load: my_load, unload: my_unload);
+/// const DESCRIPTION: &CStr = c"...";
+/// asterisk_module!(name: c"mod", description: DESCRIPTION, load: my_load, unload: my_unload);
 /// ```
 macro_rules! asterisk_module {
-    (name: $name:expr, description: $desc:expr, load: $load:ident, reload: $reload:ident, unload: $unload:ident $(,)?) => {
+    (name: $name:expr, description: $desc:ident, load: $load:ident, reload: $reload:ident, unload: $unload:ident $(,)?) => {
         mod __asterisk_module {
             use std::ffi::c_int;
             use $crate::asterisk::guard::guard_uncounted as guard;
@@ -104,7 +105,7 @@ macro_rules! asterisk_module {
                 reload: Some(entry_reload),
                 unload: Some(entry_unload),
                 name: $name.as_ptr(),
-                description: $desc.as_ptr(),
+                description: super::$desc.as_ptr(),
                 // Filled in by register(): the key lives in the C shim.
                 key: std::ptr::null(),
                 flags: MODFLAG_LOAD_ORDER,

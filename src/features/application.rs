@@ -18,13 +18,16 @@ use crate::call::args::{parse_app_args, CallArgs};
 use crate::call::outcome::{self, Status};
 use crate::session::{wait_ms, EndReason, Event, Session, DIGIT};
 
+use super::version::{c_text, version};
+
 pub struct AudioSocketApp;
 
 impl Application for AudioSocketApp {
     const NAME: &'static CStr = c"AudioSocket";
     const SYNOPSIS: &'static CStr =
         c"Stream a call's audio and DTMF to an AudioSocket server over TCP.";
-    const DESCRIPTION: &'static CStr = c"AudioSocket(uuid,host:port[,options])
+    const DESCRIPTION: &'static CStr = c_text!(
+        "AudioSocket(uuid,host:port[,options])
 
 Connects to an AudioSocket server, sends the UUID message, then streams the
 channel's audio (signed linear) and DTMF to the server while playing the
@@ -80,7 +83,12 @@ Channel variables set on return:
 
 Returns 0, and the dialplan continues, unless the channel hung up or the
 arguments were invalid (then -1). After a redirect the dialplan goes on
-where the redirect pointed.";
+where the redirect pointed.
+
+This is chan_audiosocket_rs ",
+        version!(),
+        "."
+    );
 
     fn exec(chan: Channel<'_>, data: &str) -> i32 {
         run(chan, data)

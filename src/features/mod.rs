@@ -14,6 +14,7 @@ mod manager_events;
 mod module;
 mod settings_file;
 mod tap;
+mod version;
 
 /// Asterisk's signed linear format at `rate` (all nine rates exist in the
 /// Asterisk versions this module loads in).

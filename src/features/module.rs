@@ -1,5 +1,6 @@
 //! The module's entry points: what `module load`, `reload` and `unload` do.
 
+use std::ffi::CStr;
 use std::time::Duration;
 
 use super::application::AudioSocketApp;
@@ -8,6 +9,7 @@ use super::cli_commands::{ShowSession, ShowSessions, ShowStats};
 use super::dialplan_function::AudioSocketFunction;
 use super::settings_file;
 use super::tap::TapFunction;
+use super::version::{c_text, version};
 use crate::asterisk::application::{self, Application};
 use crate::asterisk::cli as ast_cli;
 use crate::asterisk::function;
@@ -17,9 +19,12 @@ use crate::asterisk::module::asterisk_module;
 use crate::asterisk::tech::{self, Technology};
 use crate::session::{census, threads};
 
+// `module show` prints 40 characters of it.
+const DESCRIPTION: &CStr = c_text!("AudioSocket app & driver ", version!());
+
 asterisk_module!(
     name: c"chan_audiosocket_rs",
-    description: c"AudioSocket application & channel driver",
+    description: DESCRIPTION,
     load: load,
     reload: reload,
     unload: unload,
@@ -56,6 +61,12 @@ fn load() -> bool {
         tech::release();
         return false;
     }
+    ast_log!(
+        Level::Verbose(1),
+        "chan_audiosocket_rs {} loaded: AudioSocket(), AudioSocket/, AUDIOSOCKET() and \
+         AUDIOSOCKET_TAP()",
+        version!()
+    );
     true
 }
 
