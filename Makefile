@@ -24,7 +24,7 @@ build_id_path = .build-id/$$(readelf -n $(1) | sed -n 's/.*Build ID: \(..\)\(.*\
 # (Each installation once, however many links point at it.)
 ASTERISK_PREFIXES ?= $(if $(ASTERISK_PREFIX),$(ASTERISK_PREFIX),$(sort $(realpath $(patsubst %/sbin/asterisk,%,$(wildcard /opt/asterisk*/sbin/asterisk /usr/local/sbin/asterisk /usr/sbin/asterisk)))))
 
-.PHONY: all build stripped install install-samples install-files uninstall deb test bench lint unit integration deps test-deps clean fuzz
+.PHONY: all build stripped install install-samples install-files uninstall deb test bench lint unit integration deps test-deps apt-node clean fuzz
 
 all: build
 
@@ -50,9 +50,17 @@ deps:
 # test Asterisk its own hosts file (a name with several addresses); stunnel
 # terminates TLS in front of a plain server, as users deploy it; openssl
 # makes keys as README shows; sipp is the SIP phone; lintian checks the
-# package and gdb that its debug file resolves the module's frames.
+# package and gdb that its debug file resolves the module's frames; Node.js
+# and npm run a bot built on npm's asterisk-audiosocket (a server nobody
+# here wrote), from Debian unless the machine has its own.
 test-deps:
 	$(call apt,libnss-wrapper stunnel4 openssl sip-tester lintian gdb,used by the integration tests)
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		$(MAKE) --no-print-directory apt-node; \
+	fi
+
+apt-node:
+	$(call apt,nodejs npm,Node.js for the third-party server test)
 
 build: deps
 	$(CARGO) build --release
