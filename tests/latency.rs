@@ -16,9 +16,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::asterisk::{skip, Options};
 use common::sip::{self, CallSpec, Codec, Ending, Phone, Sipp, Stack};
-use common::{Asterisk, TestServer, UUID};
+use common::{TestServer, UUID};
 
 const S: Duration = Duration::from_secs(1);
 const FRAME: Duration = Duration::from_millis(20);
@@ -60,11 +59,38 @@ enum Sending {
 }
 
 /// What a call measured: for each frame the phone got, how long after
-/// its send; and the span from the first frame heard to the last.
+/// its send; the frames it never got; whether the module said it dropped
+/// audio too late to play (a starved machine); and the span from the
+/// first frame heard to the last.
 struct Measured {
     waited: Vec<Duration>,
-    heard: usize,
+    missing: Vec<usize>,
+    dropped_late: bool,
     span: Duration,
+}
+
+impl Measured {
+    /// Every frame heard; on a machine too loaded to run the call in time,
+    /// all but the few the module dropped as late and said so.
+    fn assert_whole(&self, what: &str) {
+        if self.missing.is_empty() {
+            return;
+        }
+        assert!(
+            self.dropped_late && self.missing.len() <= 5,
+            "{what}: frames {:?} were not heard{}",
+            self.missing,
+            if self.dropped_late {
+                ""
+            } else {
+                ", and the module reported no audio dropped as late"
+            }
+        );
+        eprintln!(
+            "{what}: {} frame(s) dropped as late: the machine was too loaded",
+            self.missing.len()
+        );
+    }
 }
 
 /// One call from a phone through PJSIP to the application (or, with
@@ -78,23 +104,7 @@ fn measure(
     frames: usize,
     silent: bool,
 ) -> Option<Measured> {
-    if sip::sipp().is_none() {
-        skip(test, "sipp is not installed (Debian's sip-tester)");
-        return None;
-    }
-    let stack = Stack::Pjsip;
-    let (sip_port, caller_port) = (free_udp_port(), free_udp_port());
-    let files = stack.files(sip_port, caller_port, "from-sipp");
-    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let ast = Asterisk::start_with(
-        test,
-        Options {
-            dialplan: &dialplan(),
-            needs: stack.modules(),
-            files: &files,
-            ..Options::default()
-        },
-    )?;
+    let (ast, sip_port, caller_port) = sip::asterisk(test, Stack::Pjsip, &dialplan())?;
     let srv = TestServer::new();
     let phone = Phone::new(PCMU);
     let call = CallSpec {
@@ -145,36 +155,44 @@ fn measure(
     sipp.finished(20 * S)
         .unwrap_or_else(|e| panic!("{test}: {e}"));
     assert!(ast.wait_no_channels(10 * S));
+    let log = ast.log();
     let heard = phone.heard();
-    if std::env::var_os("LATENCY_DEBUG").is_some() {
-        let means: Vec<i32> = heard.arrivals.iter().map(|a| a.1).take(120).collect();
-        eprintln!("{test}: {} packets, means {means:?}", heard.arrivals.len());
-    }
-    // Each frame once, in order: the k-th level heard is frame k.
+    // Frames come in order: a packet of level L is the first frame from
+    // `next` on with that level (a lost frame costs only itself).
     let mut waited = Vec::new();
+    let mut missing = Vec::new();
     let mut next = 0;
     let (mut first, mut last) = (None, None);
     for (at, mean) in &heard.arrivals {
-        if next < frames && frame_of(*mean) == Some(next % LEVELS) {
-            waited.push(at.saturating_duration_since(sent[next]));
-            first.get_or_insert(*at);
-            last = Some(*at);
-            next += 1;
+        let Some(level) = frame_of(*mean) else {
+            continue;
+        };
+        let k = next + (level + LEVELS - next % LEVELS) % LEVELS;
+        if k >= frames {
+            continue;
         }
+        missing.extend(next..k);
+        waited.push(at.saturating_duration_since(sent[k]));
+        first.get_or_insert(*at);
+        last = Some(*at);
+        next = k + 1;
+    }
+    missing.extend(next..frames);
+    if !missing.is_empty() {
+        eprintln!(
+            "{test}: frames not heard: {missing:?}; the module said:\n{}",
+            log.lines()
+                .filter(|l| l.contains("AudioSocket") || l.contains("audiosocket"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     Some(Measured {
-        heard: waited.len(),
+        dropped_late: log.contains("dropping audio more than"),
+        missing,
         span: last.zip(first).map_or(Duration::ZERO, |(l, f)| l - f),
         waited,
     })
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn percentile(v: &[Duration], p: f64) -> Duration {
@@ -192,7 +210,7 @@ fn paced_frames_arrive_at_once(test: &str, driver: bool) {
         let Some(m) = measure(test, driver, Sending::Paced(period), 250, false) else {
             return;
         };
-        assert_eq!(m.heard, 250, "{test} {what}: every frame");
+        m.assert_whole(&format!("{test} {what}"));
         let (median, p95) = (percentile(&m.waited, 0.5), percentile(&m.waited, 0.95));
         eprintln!(
             "{test} {what}: from the server's send to the phone, median {median:?}, p95 {p95:?}"
@@ -228,7 +246,7 @@ fn a_burst_is_heard_whole_at_real_time_speed_both_ways() {
         let Some(m) = measure(test, driver, Sending::Burst, 100, false) else {
             return;
         };
-        assert_eq!(m.heard, 100, "{test}: every frame of two seconds");
+        m.assert_whole(test);
         assert!(
             m.span >= Duration::from_millis(1900) && m.span <= Duration::from_millis(2300),
             "{test}: two seconds took {:?} to hear",
@@ -243,7 +261,7 @@ fn a_phone_that_sends_nothing_still_hears_a_paced_server() {
         let Some(m) = measure(test, driver, Sending::Paced(FRAME), 100, true) else {
             return;
         };
-        assert_eq!(m.heard, 100, "{test}: every frame");
+        m.assert_whole(test);
         let median = percentile(&m.waited, 0.5);
         assert!(
             median < Duration::from_millis(5),

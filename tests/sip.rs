@@ -9,11 +9,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::asterisk::{skip, Options};
 use common::server::Conn;
 use common::sip::{self, CallSpec, Codec, Ending, Phone, Sipp, Stack};
 use common::tones::{self, has};
-use common::{ami, Asterisk, TestServer, UUID};
+use common::{ami, TestServer, UUID};
 
 const S: Duration = Duration::from_secs(1);
 /// The caller's tone, and the server's.
@@ -46,36 +45,6 @@ fn dialplan() -> String {
          same => n,Hangup()\n\
          exten => _9X.,1,Dial(AudioSocket/127.0.0.1:${{EXTEN:1}}/{UUID})\n same => n,Hangup()\n"
     )
-}
-
-/// An Asterisk taking SIP calls through `stack`, and its SIP port and
-/// the caller's; None (with a SKIPPED line) without sipp or the stack.
-fn start(test: &str, stack: Stack) -> Option<(Asterisk, u16, u16)> {
-    if sip::sipp().is_none() {
-        skip(test, "sipp is not installed (Debian's sip-tester)");
-        return None;
-    }
-    let (sip_port, caller_port) = (free_udp_port(), free_udp_port());
-    let files = stack.files(sip_port, caller_port, "from-sipp");
-    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let ast = Asterisk::start_with(
-        test,
-        Options {
-            dialplan: &dialplan(),
-            needs: stack.modules(),
-            files: &files,
-            ..Options::default()
-        },
-    )?;
-    Some((ast, sip_port, caller_port))
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// What the AudioSocket server of one call heard and got.
@@ -148,7 +117,7 @@ fn hangup_then_close(conn: &mut Conn, d: Duration) -> bool {
 /// false) or the channel driver, the caller hanging up: each way, audio
 /// and a digit, then the BYE and the close.
 fn calls_carry_audio_and_digits_both_ways(test: &str, stack: Stack, driver: bool) {
-    let Some((ast, sip_port, caller_port)) = start(test, stack) else {
+    let Some((ast, sip_port, caller_port)) = sip::asterisk(test, stack, &dialplan()) else {
         return;
     };
     let servers: Vec<TestServer> = CODECS.iter().map(|_| TestServer::new()).collect();
@@ -246,7 +215,7 @@ fn chan_sip_callers_reach_the_application_and_the_driver() {
 fn a_server_that_hangs_up_sends_the_caller_a_bye() {
     for stack in [Stack::Pjsip, Stack::ChanSip] {
         let test = format!("sip_server_hangs_up_{}", stack.name());
-        let Some((ast, sip_port, caller_port)) = start(&test, stack) else {
+        let Some((ast, sip_port, caller_port)) = sip::asterisk(&test, stack, &dialplan()) else {
             continue;
         };
         for driver in [false, true] {
@@ -274,7 +243,8 @@ fn a_server_that_hangs_up_sends_the_caller_a_bye() {
 /// Fifty callers at once through PJSIP: every call's audio whole.
 #[test]
 fn fifty_concurrent_pjsip_calls_each_carry_their_audio_whole() {
-    let Some((ast, sip_port, caller_port)) = start("sip_fifty", Stack::Pjsip) else {
+    let Some((ast, sip_port, caller_port)) = sip::asterisk("sip_fifty", Stack::Pjsip, &dialplan())
+    else {
         return;
     };
     let servers: Vec<TestServer> = (0..50).map(|_| TestServer::new()).collect();

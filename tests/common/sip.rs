@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::tones;
+use super::asterisk::{skip, Options};
+use super::{tones, Asterisk};
 
 /// The SIP stacks a caller can come through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -567,4 +568,35 @@ pub fn alaw_decode(b: u8) -> i16 {
         seg => t = (t + 0x108) << (seg - 1),
     }
     (if a & 0x80 != 0 { t } else { -t }) as i16
+}
+
+/// An Asterisk taking SIP calls through `stack` into the `from-sipp`
+/// context of `dialplan`, and its SIP port and the caller's; None (with a
+/// SKIPPED line) without sipp or the stack.
+pub fn asterisk(test: &str, stack: Stack, dialplan: &str) -> Option<(Asterisk, u16, u16)> {
+    if sipp().is_none() {
+        skip(test, "sipp is not installed (Debian's sip-tester)");
+        return None;
+    }
+    let (sip_port, caller_port) = (free_udp_port(), free_udp_port());
+    let files = stack.files(sip_port, caller_port, "from-sipp");
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let ast = Asterisk::start_with(
+        test,
+        Options {
+            dialplan,
+            needs: stack.modules(),
+            files: &files,
+            ..Options::default()
+        },
+    )?;
+    Some((ast, sip_port, caller_port))
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
