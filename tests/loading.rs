@@ -45,7 +45,7 @@ fn load_unload_and_load_again_repeatedly_with_calls_between() {
     };
     let shown = ast.cli("module show like audiosocket");
     assert!(
-        shown.contains(MODULE) && shown.contains("AudioSocket application & channel driver"),
+        shown.contains(MODULE) && shown.contains("AudioSocket app & driver "),
         "{shown}"
     );
     for round in 0..3 {
