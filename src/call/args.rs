@@ -169,6 +169,7 @@ impl CallArgs {
         c.playout_buffer = defaults.playout_buffer;
         c.uplink_buffer = defaults.uplink_buffer;
         c.max_lateness = defaults.max_lateness;
+        c.low_latency = defaults.low_latency;
         c.tls = self.tls(defaults)?;
         Ok(c)
     }
@@ -378,6 +379,7 @@ mod tests {
             default_rate: Some(Rate::Hz16000),
             max_lateness: None,
             barge_in: false,
+            low_latency: false,
             tls: Default::default(),
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
@@ -389,6 +391,7 @@ mod tests {
             (c.playout_buffer, c.uplink_buffer, c.max_lateness),
             (defaults.playout_buffer, defaults.uplink_buffer, None)
         );
+        assert!(!c.low_latency);
         let given = parse_app_args(&format!("{U},h:1,c(slin48)t(1)i(5)")).unwrap();
         let c = given.session_config("x", "", &defaults).unwrap();
         assert_eq!(c.rate, Rate::Hz48000);

@@ -24,6 +24,8 @@ pub struct Settings {
     pub default_rate: Option<Rate>,
     /// `barge_in`: the extension on for every call, as if option `b`.
     pub barge_in: bool,
+    /// `low_latency`: see `SessionConfig::low_latency`.
+    pub low_latency: bool,
     /// TLS profiles, and `tls`: the TLS every call uses.
     pub tls: TlsSettings,
 }
@@ -38,6 +40,7 @@ impl Default for Settings {
             max_lateness: Some(SessionConfig::DEFAULT_MAX_LATENESS),
             default_rate: None,
             barge_in: false,
+            low_latency: true,
             tls: TlsSettings::default(),
         }
     }
@@ -79,6 +82,7 @@ impl Settings {
                     format!("'{value}' is not a signed linear codec (slin ... slin192)")
                 }),
             "barge_in" => yes_no(value).map(|v| self.barge_in = v),
+            "low_latency" => yes_no(value).map(|v| self.low_latency = v),
             // Read with the TLS profiles (see `tls_settings.rs`).
             "tls" => Ok(()),
             _ => Err(format!("unknown setting '{name}'")),
@@ -161,10 +165,13 @@ mod tests {
                 ("default_codec", "slin16"),
                 ("barge_in", "yes"),
                 ("max_lateness", "350"),
+                ("low_latency", "no"),
             ],
         )])
         .unwrap();
         assert!(s.barge_in);
+        assert!(!s.low_latency);
+        assert!(Settings::default().low_latency);
         assert_eq!(s.max_lateness, Some(Duration::from_millis(350)));
         let never = from_sections(&[section("general", &[("max_lateness", "0")])]).unwrap();
         assert_eq!(never.max_lateness, None);

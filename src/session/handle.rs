@@ -40,6 +40,8 @@ pub struct Session {
     /// Drop server audio later than this (see `SessionConfig::max_lateness`).
     pub(super) max_lateness: Option<std::time::Duration>,
     pub(super) logged_late: bool,
+    /// See `SessionConfig::low_latency`.
+    pub(super) low_latency: bool,
     pub(super) pacer: Pacer,
     pub(super) timer: TimerFd,
     /// When the timer is armed to expire, if it is.
@@ -72,7 +74,8 @@ pub struct Session {
 impl Session {
     /// Starts the session's I/O thread, which resolves and connects at once.
     pub fn start(config: SessionConfig, log: Arc<dyn Log>) -> io::Result<Session> {
-        let (rate, max_lateness) = (config.rate, config.max_lateness);
+        let (rate, max_lateness, low_latency) =
+            (config.rate, config.max_lateness, config.low_latency);
         let outbox_limit =
             SessionConfig::frames_in(config.uplink_buffer) * (rate.frame_bytes() + HEADER_LEN);
         let shared = Arc::new(Shared::new(Outbox::new(outbox_limit))?);
@@ -108,6 +111,7 @@ impl Session {
             generation: 0,
             max_lateness,
             logged_late: false,
+            low_latency,
             pacer: Pacer::default(),
             timer,
             timer_at: None,

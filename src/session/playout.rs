@@ -344,6 +344,18 @@ impl Session {
         if self.timer_at.take().is_some() {
             self.timer.disarm();
         }
+        // Without low latency, a parking channel thread says it will look
+        // at the caller's next frame: the I/O thread then queues a paced
+        // server's frame without waking it, and the frame plays with the
+        // caller's. (The driver is woken for every frame either way, so
+        // waiting would save it nothing.)
+        if !self.low_latency && self.style == Style::Parks {
+            if let Some(caller) = self.clock.next_frame(now) {
+                self.waiting = Waiting::Caller {
+                    by: caller + MARGIN,
+                };
+            }
+        }
         None
     }
 

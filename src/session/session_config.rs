@@ -78,6 +78,11 @@ pub struct SessionConfig {
     /// Server audio that falls further than this behind its schedule (the
     /// machine is too loaded to play it in time) is dropped; None: never.
     pub max_lateness: Option<Duration>,
+    /// A frame that arrives while the playout is not ahead plays at once
+    /// (true), or, in the application, at the caller's next frame when
+    /// those come as a clock (false: up to a frame later, half on
+    /// average, for one wake-up of the channel's thread less per frame).
+    pub low_latency: bool,
     /// The barge-in extension: flush, marks and drained reports on the
     /// socket, and a tight bound on what the server can write ahead.
     pub barge_in: bool,
@@ -115,6 +120,7 @@ impl SessionConfig {
             playout_buffer: Self::DEFAULT_PLAYOUT_BUFFER,
             uplink_buffer: Self::DEFAULT_UPLINK_BUFFER,
             max_lateness: Some(Self::DEFAULT_MAX_LATENESS),
+            low_latency: true,
             barge_in: false,
             tls: None,
             context: None,

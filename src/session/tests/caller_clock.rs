@@ -93,8 +93,15 @@ fn run(session: &mut Session, limit: Duration, caller: Caller, parked: bool) -> 
 }
 
 fn connected_session() -> (Session, TcpStream) {
+    connected_session_with(true)
+}
+
+fn connected_session_with(low_latency: bool) -> (Session, TcpStream) {
     let (l, addr) = listener();
-    let (mut s, _log) = start(addr, Rate::Hz8000);
+    let mut cfg = SessionConfig::new(UUID, addr, Rate::Hz8000, "Test/chan");
+    cfg.max_lateness = None;
+    cfg.low_latency = low_latency;
+    let mut s = Session::start(cfg, Arc::new(Captured::default())).unwrap();
     let (mut peer, _) = l.accept().unwrap();
     read_msg(&mut peer).unwrap();
     let ev = pump(&mut s, Duration::from_millis(50));
@@ -151,6 +158,26 @@ fn assert_whole_and_paced(played: &[(Instant, u8)], n: usize) {
     assert!(gap < Duration::from_millis(80), "a gap of {gap:?}");
 }
 
+/// A server sending frames 1 to 100 one `period` apart, half a phone
+/// period out of step with the phone; returns when each was sent.
+fn paced_server(
+    mut peer: TcpStream,
+    period: Duration,
+) -> std::thread::JoinHandle<(TcpStream, Vec<Instant>)> {
+    std::thread::spawn(move || {
+        let wire = numbered(100);
+        let t0 = Instant::now() + Duration::from_millis(210);
+        let mut sent = Vec::new();
+        for (i, frame) in wire.chunks(323).enumerate() {
+            let at = t0 + period * i as u32;
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            sent.push(Instant::now());
+            peer.write_all(frame).unwrap();
+        }
+        (peer, sent)
+    })
+}
+
 /// A paced server's frames play as they arrive, parked or not, whatever
 /// their phase against the phone's, and with a server clock 0.5 % faster
 /// or slower than the phone's: nothing waits for the phone's next frame,
@@ -162,20 +189,8 @@ fn a_paced_servers_frames_play_as_they_arrive_at_any_phase_and_drift() {
     };
     for parked in [true, false] {
         for period in [PERIOD, PERIOD * 995 / 1000, PERIOD * 1005 / 1000] {
-            let (mut s, mut peer) = connected_session();
-            let server = std::thread::spawn(move || {
-                let wire = numbered(100);
-                // Half a phone period out of step with the phone.
-                let t0 = Instant::now() + Duration::from_millis(210);
-                let mut sent = Vec::new();
-                for (i, frame) in wire.chunks(323).enumerate() {
-                    let at = t0 + period * i as u32;
-                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                    sent.push(Instant::now());
-                    peer.write_all(frame).unwrap();
-                }
-                (peer, sent)
-            });
+            let (mut s, peer) = connected_session();
+            let server = paced_server(peer, period);
             let r = run(&mut s, Duration::from_millis(2600), phone, parked);
             let (_peer, sent) = server.join().unwrap();
             let p = played(&r);
@@ -197,6 +212,51 @@ fn a_paced_servers_frames_play_as_they_arrive_at_any_phase_and_drift() {
             );
         }
     }
+}
+
+/// With `low_latency = no`, a parked channel thread (the application)
+/// lets a paced server's frame wait for the phone's next frame and plays
+/// it there: the I/O thread does not wake it per frame, and each frame
+/// waits up to a phone period (half of one on average). With it on, the
+/// same frames play as they arrive, a wake-up each.
+#[test]
+fn without_low_latency_paced_frames_wait_for_the_phones_frames_and_save_wake_ups() {
+    let phone = Caller::Phone {
+        for_: Duration::from_secs(5),
+    };
+    let mut wake_ups = Vec::new();
+    for low_latency in [false, true] {
+        let (mut s, peer) = connected_session_with(low_latency);
+        let server = paced_server(peer, PERIOD);
+        let r = run(&mut s, Duration::from_millis(2600), phone, true);
+        let (_peer, sent) = server.join().unwrap();
+        let p = played(&r);
+        assert_whole_and_paced(&p, 100);
+        let mut waited: Vec<Duration> = p
+            .iter()
+            .map(|(t, n)| t.saturating_duration_since(sent[*n as usize - 1]))
+            .collect();
+        waited.sort();
+        let median = waited[50];
+        if low_latency {
+            assert!(median < Duration::from_millis(4), "waited {median:?}");
+        } else {
+            assert!(
+                median > Duration::from_millis(5) && waited[95] < Duration::from_millis(30),
+                "waited {median:?} (median), {:?} (p95)",
+                waited[95]
+            );
+            let at_phone = at_a_caller_frame(&p, &r.sent);
+            assert!(at_phone >= 90, "{at_phone} of 100 at a phone frame");
+        }
+        wake_ups.push(r.wake_ups);
+    }
+    assert!(
+        wake_ups[0] < 20 && wake_ups[1] >= 80,
+        "the I/O thread woke the channel thread {} times waiting, {} at once",
+        wake_ups[0],
+        wake_ups[1]
+    );
 }
 
 /// A burst plays at real-time pace at the phone's frames: a parked channel
