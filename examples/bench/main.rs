@@ -17,9 +17,10 @@
 //!   mixing bridge, per call, set up by a small ARI client here).
 //!
 //! The built-in and this module run `AudioSocket()` (this module also with
-//! TLS, `s`, to a TLS front before the load server whose CPU is not
-//! counted, and as the channel driver, `Dial(AudioSocket/...)`, the way ARI
-//! `externalMedia` users run it); chan_websocket runs
+//! `low_latency = no`, with TLS, `s`, to a TLS front before the load server
+//! whose CPU is not counted, and as the channel driver,
+//! `Dial(AudioSocket/...)`, the way ARI `externalMedia` users run it);
+//! chan_websocket runs
 //! `Dial(WebSocket/bench/c(slin))`, which is how it is used.
 //!
 //! A module a column needs that does not load ends the run with
@@ -28,7 +29,7 @@
 //! ```text
 //! cargo run --release --example bench -- [--calls 100,300,500] [--seconds 20]
 //!     [--rounds 3] [--workloads echo,paced,talking,tapped]
-//!     [--only this,this-drv,this+tls,built-in,websocket,untapped,tap,tap-stereo,ari-snoop]
+//!     [--only this,this-wait,this-drv,this+tls,built-in,websocket,untapped,tap,tap-stereo,ari-snoop]
 //! ```
 
 #[path = "../../tests/common/ari.rs"]
@@ -52,7 +53,12 @@ use measure::{cpu_ms, median, pct, spread, switches};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Impl {
     Builtin,
+    /// Asterisk's own channel driver, `Dial(AudioSocket/...)`.
+    BuiltinDriver,
     This,
+    /// This module's application with `low_latency = no`: a paced frame
+    /// waits for the caller's next frame, saving a wake-up.
+    ThisWaiting,
     /// This module's channel driver, `Dial(AudioSocket/...)`.
     ThisDriver,
     /// This module with TLS (option s) to a TLS front before the load server.
@@ -71,7 +77,9 @@ impl Impl {
     fn name(self) -> &'static str {
         match self {
             Impl::Builtin => "built-in",
+            Impl::BuiltinDriver => "built-in-drv",
             Impl::This => "this",
+            Impl::ThisWaiting => "this-wait",
             Impl::ThisDriver => "this-drv",
             Impl::ThisTls => "this+tls",
             Impl::WebSocket => "websocket",
@@ -88,7 +96,9 @@ impl Impl {
             Workload::Tap => vec![Impl::Untapped, Impl::Tap, Impl::TapStereo, Impl::AriSnoop],
             _ => vec![
                 Impl::Builtin,
+                Impl::BuiltinDriver,
                 Impl::This,
+                Impl::ThisWaiting,
                 Impl::ThisDriver,
                 Impl::ThisTls,
                 Impl::WebSocket,
@@ -100,17 +110,19 @@ impl Impl {
     fn needs(self, workload: Workload) -> Vec<&'static str> {
         let mut need: Vec<&str> = match self {
             Impl::Builtin => vec!["app_audiosocket.so", "res_audiosocket.so"],
+            Impl::BuiltinDriver => vec!["chan_audiosocket.so", "res_audiosocket.so"],
             Impl::WebSocket => vec![
                 "chan_websocket.so",
                 "res_websocket_client.so",
                 "res_http_websocket.so",
                 "res_sorcery_config.so",
             ],
-            Impl::AriSnoop => {
-                let mut m = ari::MODULES.to_vec();
-                m.extend(["chan_audiosocket.so", "res_audiosocket.so"]);
-                m
-            }
+            // Its externalMedia channels are this module's: with Asterisk's
+            // own chan_audiosocket, a server that only listens wedges the
+            // run (its read waits for a header holding the channel's lock,
+            // and every ARI request that looks a channel up waits behind
+            // it; seen on 23.4.1).
+            Impl::AriSnoop => ari::MODULES.to_vec(),
             _ => vec![],
         };
         if workload.has_phone() {
@@ -131,7 +143,7 @@ impl Impl {
 
     /// Whether it runs this module, or Asterisk's built-in AudioSocket.
     fn loads_this(self) -> bool {
-        !matches!(self, Impl::Builtin | Impl::WebSocket | Impl::AriSnoop)
+        !matches!(self, Impl::Builtin | Impl::BuiltinDriver | Impl::WebSocket)
     }
 }
 
@@ -160,6 +172,9 @@ fn dialplan(load: &Load, tls_port: u16) -> String {
         "[bench-this]\nexten => _X.,1,Answer()\n \
          same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
          same => n,Hangup()\n\
+         [bench-this-wait]\nexten => _X.,1,Answer()\n \
+         same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
+         same => n,Hangup()\n\
          [bench-this+tls]\nexten => _X.,1,Answer()\n \
          same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{tls_port},s(bench))\n \
          same => n,Hangup()\n\
@@ -167,6 +182,9 @@ fn dialplan(load: &Load, tls_port: u16) -> String {
          same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
          same => n,Hangup()\n\
          [bench-this-drv]\nexten => _X.,1,\
+         Dial(AudioSocket/127.0.0.1:{port}/00000000-0000-0000-0000-0000${{EXTEN}})\n \
+         same => n,Hangup()\n\
+         [bench-built-in-drv]\nexten => _X.,1,\
          Dial(AudioSocket/127.0.0.1:{port}/00000000-0000-0000-0000-0000${{EXTEN}})\n \
          same => n,Hangup()\n\
          [bench-websocket]\nexten => _X.,1,Dial(WebSocket/bench/c(slin)v(call=${{EXTEN}}))\n \
@@ -204,7 +222,12 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         tls::TlsFront::start(config, load.audiosocket_port)
     });
     let profile = format!(
-        "[bench]\ntype = tls\nca_file = {}\n",
+        "[general]\nlow_latency = {}\n[bench]\ntype = tls\nca_file = {}\n",
+        if imp == Impl::ThisWaiting {
+            "no"
+        } else {
+            "yes"
+        },
         pki.ca_file().display()
     );
     let ast = Asterisk::start_with(
@@ -212,7 +235,7 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         Options {
             dialplan: &dialplan(&load, front.as_ref().map_or(0, |f| f.port)),
             load_module: imp.loads_this(),
-            builtin: matches!(imp, Impl::Builtin | Impl::AriSnoop),
+            builtin: matches!(imp, Impl::Builtin | Impl::BuiltinDriver),
             needs: &needs,
             files: &[
                 ("websocket_client.conf", &websocket_client),
@@ -303,8 +326,18 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         cpu_per_call_s: (cpu1 - cpu0) / call_seconds,
         switches_per_call_s: sw1.saturating_sub(sw0) as f64 / call_seconds,
         rss_kib_per_call: (rss_during as f64 - rss_before as f64) / connected.max(1) as f64,
-        up_pct: 100.0 * up as f64 / (call_seconds * 50.0).max(1.0),
-        down_pct: 100.0 * arrived as f64 / sent.max(1) as f64,
+        // Nothing to deliver (no server on an untapped call, nothing sent
+        // to a tap's phone): no figure rather than a zero.
+        up_pct: if imp == Impl::Untapped {
+            f64::NAN
+        } else {
+            100.0 * up as f64 / (call_seconds * 50.0).max(1.0)
+        },
+        down_pct: if sent == 0 {
+            f64::NAN
+        } else {
+            100.0 * arrived as f64 / sent as f64
+        },
         up_gap: spread(&mut up_gaps),
         down_gap: spread(&mut down_gaps),
         latency: (pct(&mut lat, 0.5), pct(&mut lat, 0.99)),
@@ -374,7 +407,7 @@ fn snoop_every_call(ari: &ari::Ari, calls: usize, port: u16) {
 
 fn print_header() {
     println!(
-        "{:>5} {:<13} {:<9} {:>9} {:>9} {:>8} {:>7} {:>7} {:>20} {:>20} {:>14} {:>20}",
+        "{:>5} {:<13} {:<12} {:>9} {:>9} {:>8} {:>7} {:>7} {:>20} {:>20} {:>14} {:>20}",
         "calls",
         "workload",
         "impl",
@@ -401,22 +434,36 @@ fn print_row(n: usize, w: Workload, imp: Impl, r: &Outcome) {
     let bursts = r.bursts.map_or("-".to_string(), |(whole, p50, max)| {
         format!("{whole:.0}% {p50:.0}/{max:.0} ms")
     });
+    let share = |p: f64| {
+        if p.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{p:.2}")
+        }
+    };
     println!(
-        "{:>5} {:<13} {:<9} {:>9.3} {:>9.1} {:>8.1} {:>7.2} {:>7.2} {:>20} {:>20} {:>14} {:>20}",
+        "{:>5} {:<13} {:<12} {:>9.3} {:>9.1} {:>8.1} {:>7} {:>7} {:>20} {:>20} {:>14} {:>20}",
         n,
         w.name(),
         imp.name(),
         r.cpu_per_call_s,
         r.switches_per_call_s,
         r.rss_kib_per_call,
-        r.up_pct,
-        r.down_pct,
+        share(r.up_pct),
+        share(r.down_pct),
         gap(r.up_gap),
         gap(r.down_gap),
-        format!("{:.1}/{:.1}", r.latency.0, r.latency.1),
+        if r.latency.0.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{:.1}/{:.1}", r.latency.0, r.latency.1)
+        },
         bursts,
     );
 }
+
+/// How one outcome compares with another.
+type Figure = fn(&Outcome, &Outcome) -> f64;
 
 /// One round's ratios, by label, for a workload and N.
 fn ratios(workload: Workload, got: &[(Impl, Outcome)]) -> Vec<(&'static str, f64)> {
@@ -424,8 +471,10 @@ fn ratios(workload: Workload, got: &[(Impl, Outcome)]) -> Vec<(&'static str, f64
     let mut out = Vec::new();
     let mut put =
         |label, a: Option<&Outcome>, b: Option<&Outcome>, f: fn(&Outcome, &Outcome) -> f64| {
-            if let (Some(a), Some(b)) = (a, b) {
-                out.push((label, f(a, b)));
+            // A figure the workload does not have (no latency without a
+            // paced server) is left out, not printed as NaN.
+            if let Some(v) = a.zip(b).map(|(a, b)| f(a, b)).filter(|v| !v.is_nan()) {
+                out.push((label, v));
             }
         };
     let cpu = |a: &Outcome, b: &Outcome| a.cpu_per_call_s / b.cpu_per_call_s;
@@ -452,33 +501,31 @@ fn ratios(workload: Workload, got: &[(Impl, Outcome)]) -> Vec<(&'static str, f64
         }
         return out;
     }
-    let builtin = find(Impl::Builtin);
     let p50 = |a: &Outcome, b: &Outcome| a.latency.0 - b.latency.0;
     let p99 = |a: &Outcome, b: &Outcome| a.latency.1 - b.latency.1;
-    put("CPU this/built-in", find(Impl::This), builtin, cpu);
-    put("driver/built-in", find(Impl::ThisDriver), builtin, cpu);
-    put(
-        "this/websocket",
-        find(Impl::This),
-        find(Impl::WebSocket),
-        cpu,
-    );
-    put("tls/this", find(Impl::ThisTls), find(Impl::This), cpu);
-    put(
-        "cswitch this/built-in",
-        find(Impl::This),
-        builtin,
-        |a, b| a.switches_per_call_s / b.switches_per_call_s,
-    );
-    put(
-        "latency p50 this-built-in ms",
-        find(Impl::This),
-        builtin,
-        p50,
-    );
-    put("p99", find(Impl::This), builtin, p99);
-    put("driver p50", find(Impl::ThisDriver), builtin, p50);
-    put("driver p99", find(Impl::ThisDriver), builtin, p99);
+    let switches = |a: &Outcome, b: &Outcome| a.switches_per_call_s / b.switches_per_call_s;
+    use Impl::{Builtin, BuiltinDriver, This, ThisDriver, ThisTls, ThisWaiting, WebSocket};
+    // (label, this, against, how)
+    let figures: [(&str, Impl, Impl, Figure); 15] = [
+        ("CPU this/built-in", This, Builtin, cpu),
+        ("wait/built-in", ThisWaiting, Builtin, cpu),
+        ("driver/built-in", ThisDriver, Builtin, cpu),
+        ("driver/built-in-drv", ThisDriver, BuiltinDriver, cpu),
+        ("this/websocket", This, WebSocket, cpu),
+        ("tls/this", ThisTls, This, cpu),
+        ("cswitch this/built-in", This, Builtin, switches),
+        ("latency p50 this-built-in ms", This, Builtin, p50),
+        ("p99", This, Builtin, p99),
+        ("wait p50", ThisWaiting, Builtin, p50),
+        ("wait p99", ThisWaiting, Builtin, p99),
+        ("driver p50", ThisDriver, Builtin, p50),
+        ("driver p99", ThisDriver, Builtin, p99),
+        ("driver-built-in-drv p50", ThisDriver, BuiltinDriver, p50),
+        ("driver-built-in-drv p99", ThisDriver, BuiltinDriver, p99),
+    ];
+    for (label, a, b, f) in figures {
+        put(label, find(a), find(b), f);
+    }
     out
 }
 
