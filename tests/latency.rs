@@ -179,8 +179,21 @@ fn measure(
     }
     missing.extend(next..frames);
     if !missing.is_empty() {
+        // Where they went: the first packets the phone got, when (from the
+        // server's first send), their level and RTP sequence number.
+        let first: Vec<String> = heard
+            .arrivals
+            .iter()
+            .zip(&heard.sequence)
+            .take(6)
+            .map(|((at, mean), seq)| {
+                let ms = at.saturating_duration_since(sent[0]).as_secs_f64() * 1e3;
+                format!("{ms:.1} ms: mean {mean}, seq {seq}")
+            })
+            .collect();
         eprintln!(
-            "{test}: frames not heard: {missing:?}; the module said:\n{}",
+            "{test}: frames not heard: {missing:?}; the first packets heard: {first:?}; \
+             the module said:\n{}",
             log.lines()
                 .filter(|l| l.contains("AudioSocket") || l.contains("audiosocket"))
                 .collect::<Vec<_>>()

@@ -339,6 +339,9 @@ pub struct Heard {
     pub samples: Vec<i16>,
     /// When each audio packet came, and the mean of its samples.
     pub arrivals: Vec<(Instant, i32)>,
+    /// Each audio packet's RTP sequence number, as `arrivals`: a gap is a
+    /// packet lost on the way, no gap a frame Asterisk never sent.
+    pub sequence: Vec<u16>,
     /// RFC 4733 events, one per digit (the event code, `0`-`9`, `*`, `#`).
     pub digits: Vec<u8>,
 }
@@ -384,6 +387,7 @@ impl Phone {
                     let mean =
                         got.iter().map(|s| i32::from(*s)).sum::<i32>() / got.len().max(1) as i32;
                     h.arrivals.push((at, mean));
+                    h.sequence.push(u16::from_be_bytes([buf[2], buf[3]]));
                 } else if pt == 101 && n >= 16 && last_event != Some(timestamp) {
                     // One digit: many packets, one timestamp.
                     last_event = Some(timestamp);
