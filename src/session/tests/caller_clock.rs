@@ -98,10 +98,7 @@ fn connected_session() -> (Session, TcpStream) {
 
 fn connected_session_with(low_latency: bool) -> (Session, TcpStream) {
     let (l, addr) = listener();
-    let mut cfg = SessionConfig::new(UUID, addr, Rate::Hz8000, "Test/chan");
-    cfg.max_lateness = None;
-    cfg.low_latency = low_latency;
-    let mut s = Session::start(cfg, Arc::new(Captured::default())).unwrap();
+    let (mut s, _log) = start_with(addr, Rate::Hz8000, |c| c.low_latency = low_latency);
     let (mut peer, _) = l.accept().unwrap();
     read_msg(&mut peer).unwrap();
     let ev = pump(&mut s, Duration::from_millis(50));

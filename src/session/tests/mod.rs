@@ -50,12 +50,22 @@ fn listener() -> (TcpListener, ServerAddr) {
 }
 
 fn start(server: ServerAddr, rate: Rate) -> (Session, Arc<Captured>) {
+    start_with(server, rate, |_| {})
+}
+
+/// `start`, with the configuration changed by `edit` first.
+fn start_with(
+    server: ServerAddr,
+    rate: Rate,
+    edit: impl FnOnce(&mut SessionConfig),
+) -> (Session, Arc<Captured>) {
     let log = Arc::new(Captured::default());
     let mut cfg = SessionConfig::new(UUID, server, rate, "Test/chan");
     cfg.connect_timeout = Duration::from_secs(2);
     // Tests that check every byte must not lose audio to a loaded machine
     // (the lateness bound has its own test).
     cfg.max_lateness = None;
+    edit(&mut cfg);
     (Session::start(cfg, log.clone()).unwrap(), log)
 }
 
