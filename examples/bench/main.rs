@@ -165,42 +165,54 @@ struct Outcome {
     bursts: Option<(f64, f64, f64)>,
 }
 
+/// One context per column, `bench-<column>`, and the far ends'.
 fn dialplan(load: &Load, tls_port: u16) -> String {
     let port = load.audiosocket_port;
     // The extension is the call's index; the UUID's last digits carry it.
-    format!(
-        "[bench-this]\nexten => _X.,1,Answer()\n \
-         same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
-         same => n,Hangup()\n\
-         [bench-this-wait]\nexten => _X.,1,Answer()\n \
-         same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
-         same => n,Hangup()\n\
-         [bench-this+tls]\nexten => _X.,1,Answer()\n \
-         same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{tls_port},s(bench))\n \
-         same => n,Hangup()\n\
-         [bench-built-in]\nexten => _X.,1,Answer()\n \
-         same => n,AudioSocket(00000000-0000-0000-0000-0000${{EXTEN}},127.0.0.1:{port})\n \
-         same => n,Hangup()\n\
-         [bench-this-drv]\nexten => _X.,1,\
-         Dial(AudioSocket/127.0.0.1:{port}/00000000-0000-0000-0000-0000${{EXTEN}})\n \
-         same => n,Hangup()\n\
-         [bench-built-in-drv]\nexten => _X.,1,\
-         Dial(AudioSocket/127.0.0.1:{port}/00000000-0000-0000-0000-0000${{EXTEN}})\n \
-         same => n,Hangup()\n\
-         [bench-websocket]\nexten => _X.,1,Dial(WebSocket/bench/c(slin)v(call=${{EXTEN}}))\n \
-         same => n,Hangup()\n\
-         [bench-untapped]\nexten => _X.,1,Answer()\n same => n,Dial(Local/1@talker/n)\n\
-         [bench-ari-snoop]\nexten => _X.,1,Answer()\n same => n,Dial(Local/1@talker/n)\n\
-         [bench-tap]\nexten => _X.,1,Answer()\n \
-         same => n,Set(AUDIOSOCKET_TAP(00000000-0000-0000-0000-0000${{EXTEN}})=127.0.0.1:{port})\n \
-         same => n,Dial(Local/1@talker/n)\n\
-         [bench-tap-stereo]\nexten => _X.,1,Answer()\n \
-         same => n,Set(AUDIOSOCKET_TAP(00000000-0000-0000-0000-0000${{EXTEN}})=127.0.0.1:{port},d(stereo))\n \
-         same => n,Dial(Local/1@talker/n)\n\
-         [talker]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n\
+    let uuid = "00000000-0000-0000-0000-0000${EXTEN}";
+    let app = |server: String| {
+        format!(
+            "exten => _X.,1,Answer()\n same => n,AudioSocket({uuid},{server})\n \
+             same => n,Hangup()\n"
+        )
+    };
+    let driver =
+        format!("exten => _X.,1,Dial(AudioSocket/127.0.0.1:{port}/{uuid})\n same => n,Hangup()\n");
+    let talking = |first: String| {
+        format!("exten => _X.,1,Answer()\n{first} same => n,Dial(Local/1@talker/n)\n")
+    };
+    let tap = |options: &str| {
+        talking(format!(
+            " same => n,Set(AUDIOSOCKET_TAP({uuid})=127.0.0.1:{port}{options})\n"
+        ))
+    };
+    let columns = [
+        (Impl::Builtin, app(format!("127.0.0.1:{port}"))),
+        (Impl::This, app(format!("127.0.0.1:{port}"))),
+        (Impl::ThisWaiting, app(format!("127.0.0.1:{port}"))),
+        (Impl::ThisTls, app(format!("127.0.0.1:{tls_port},s(bench)"))),
+        (Impl::BuiltinDriver, driver.clone()),
+        (Impl::ThisDriver, driver),
+        (
+            Impl::WebSocket,
+            "exten => _X.,1,Dial(WebSocket/bench/c(slin)v(call=${EXTEN}))\n same => n,Hangup()\n"
+                .to_string(),
+        ),
+        (Impl::Untapped, talking(String::new())),
+        (Impl::AriSnoop, talking(String::new())),
+        (Impl::Tap, tap("")),
+        (Impl::TapStereo, tap(",d(stereo)")),
+    ];
+    let mut plan: String = columns
+        .iter()
+        .map(|(imp, body)| format!("[bench-{}]\n{body}", imp.name()))
+        .collect();
+    plan.push_str(
+        "[talker]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n\
          [echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n\
-         [phone]\nexten => _X.,1,Dial(UnicastRTP/127.0.0.1:${{EXTEN}}/c(slin))\n"
-    )
+         [phone]\nexten => _X.,1,Dial(UnicastRTP/127.0.0.1:${EXTEN}/c(slin))\n",
+    );
+    plan
 }
 
 fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outcome> {
@@ -424,23 +436,11 @@ fn print_header() {
 }
 
 fn print_row(n: usize, w: Workload, imp: Impl, r: &Outcome) {
-    let gap = |g: (f64, f64, f64)| {
-        if g.0.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{:.1}/{:.1}/{:.1}", g.0, g.1, g.2)
-        }
-    };
+    let gap = |g: (f64, f64, f64)| or_dash(g.0, || format!("{:.1}/{:.1}/{:.1}", g.0, g.1, g.2));
     let bursts = r.bursts.map_or("-".to_string(), |(whole, p50, max)| {
         format!("{whole:.0}% {p50:.0}/{max:.0} ms")
     });
-    let share = |p: f64| {
-        if p.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{p:.2}")
-        }
-    };
+    let share = |p: f64| or_dash(p, || format!("{p:.2}"));
     println!(
         "{:>5} {:<13} {:<12} {:>9.3} {:>9.1} {:>8.1} {:>7} {:>7} {:>20} {:>20} {:>14} {:>20}",
         n,
@@ -453,13 +453,21 @@ fn print_row(n: usize, w: Workload, imp: Impl, r: &Outcome) {
         share(r.down_pct),
         gap(r.up_gap),
         gap(r.down_gap),
-        if r.latency.0.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{:.1}/{:.1}", r.latency.0, r.latency.1)
-        },
+        or_dash(r.latency.0, || format!(
+            "{:.1}/{:.1}",
+            r.latency.0, r.latency.1
+        )),
         bursts,
     );
+}
+
+/// "-" for a figure the run does not have (NaN), else `text()`.
+fn or_dash(figure: f64, text: impl FnOnce() -> String) -> String {
+    if figure.is_nan() {
+        "-".to_string()
+    } else {
+        text()
+    }
 }
 
 /// How one outcome compares with another.
@@ -469,14 +477,13 @@ type Figure = fn(&Outcome, &Outcome) -> f64;
 fn ratios(workload: Workload, got: &[(Impl, Outcome)]) -> Vec<(&'static str, f64)> {
     let find = |i: Impl| got.iter().find(|(x, _)| *x == i).map(|(_, r)| r);
     let mut out = Vec::new();
-    let mut put =
-        |label, a: Option<&Outcome>, b: Option<&Outcome>, f: fn(&Outcome, &Outcome) -> f64| {
-            // A figure the workload does not have (no latency without a
-            // paced server) is left out, not printed as NaN.
-            if let Some(v) = a.zip(b).map(|(a, b)| f(a, b)).filter(|v| !v.is_nan()) {
-                out.push((label, v));
-            }
-        };
+    let mut put = |label, a: Option<&Outcome>, b: Option<&Outcome>, f: Figure| {
+        // A figure the workload does not have (no latency without a
+        // paced server) is left out, not printed as NaN.
+        if let Some(v) = a.zip(b).map(|(a, b)| f(a, b)).filter(|v| !v.is_nan()) {
+            out.push((label, v));
+        }
+    };
     let cpu = |a: &Outcome, b: &Outcome| a.cpu_per_call_s / b.cpu_per_call_s;
     if workload == Workload::Tap {
         let untapped = find(Impl::Untapped);
