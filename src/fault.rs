@@ -13,6 +13,17 @@ pub const PANIC_IN_REQUEST: &str = "00000000-0000-0000-0000-0000000000a5";
 /// burst of audio waits there).
 pub const PANIC_WHEN_QUEUE_FULL: &str = "00000000-0000-0000-0000-0000000000a4";
 
+/// A live tap's audiohook panics on the first frame it sees.
+pub const PANIC_IN_TAP_HOOK: &str = "00000000-0000-0000-0000-0000000000a6";
+
+/// A session cannot be started (as if its thread could not be made).
+pub const SESSION_START_FAILS: &str = "00000000-0000-0000-0000-0000000000a7";
+
+/// Whether the session with `uuid` is the one told to fail at `site`.
+pub fn fails(site: &str, uuid: &[u8; 16]) -> bool {
+    uuid::Uuid::from_bytes(*uuid).to_string() == site
+}
+
 pub fn at(site: &str, uuid: &[u8; 16]) {
     if uuid::Uuid::from_bytes(*uuid).to_string() == site {
         panic!("fault injection: {site}");

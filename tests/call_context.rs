@@ -33,8 +33,31 @@ fn dialplan() -> String {
         )
     };
     [
-        app("ctx-app", ",m(FOO^MISSING)"),
+        app("ctx-app", ",m(FOO^MISSING)v(BOT_*^V*)"),
         app("ctx-plain", ""),
+        app("ctx-default", ",m"),
+        format!(
+            "[ctx-steer]\nexten => _X.,1,Answer()\n \
+             same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}},m)\n \
+             same => n,Log(NOTICE,STEER ${{EXTEN}} bf=${{BRIDGE_FEATURES}} tc=${{TRANSFER_CONTEXT}} \
+             df=${{DYNAMIC_FEATURES}} fc=${{FORWARD_CONTEXT}} og=${{OUTBOUND_GROUP}} \
+             ds=${{DIALSTATUS}} gr=${{GOSUB_RETVAL}} st=${{AUDIOSOCKET_STATUS}} \
+             greeting=${{GREETING}} result=${{BOT_RESULT}})\n"
+        ),
+        // README's worked example, its Dial() to a Local channel.
+        format!(
+            "[ctx-worked]\nexten => _X.,1,Answer()\n \
+             same => n,AudioSocket({UUID},127.0.0.1:${{EXTEN}},m)\n \
+             same => n,GotoIf($[\"${{BOT_RESULT}}\" = \"transfer\"]?transfer)\n \
+             same => n,Hangup()\n \
+             same => n(transfer),Set(TARGET=${{FILTER(0-9,${{BOT_TARGET}})}})\n \
+             same => n,GotoIf($[${{REGEX(\"^6[0-9]{{3}}$\" ${{TARGET}})}}]?:refused)\n \
+             same => n,Dial(Local/${{TARGET}}@agents,30)\n \
+             same => n,Hangup()\n \
+             same => n(refused),Log(NOTICE,REFUSED ${{EXTEN}})\n \
+             same => n,Hangup()\n\
+             [agents]\nexten => _X.,1,Log(NOTICE,AGENT ${{EXTEN}} ${{CALLERID(num)}})\n same => n,Answer()\n same => n,Hangup()\n"
+        ),
         format!(
             "[ctx-dial]\nexten => _X.,1,Set(CALLERID(num)=+4930999)\n \
              same => n,Set(CALLERID(name)=Bob Caller)\n \
@@ -259,4 +282,127 @@ fn ari_external_media_carries_m_in_its_data() {
     ari.ok("DELETE", &format!("channels/{id}"));
     assert!(conn.wait_closed(5 * S));
     assert!(ast.wait_no_channels(10 * S));
+}
+
+/// A server sets what `server_variables` allows (BOT_* by default), and
+/// never what Asterisk acts on: transfers, feature codes, routing, results.
+#[test]
+fn a_server_cannot_set_what_asterisk_acts_on() {
+    let Some(ast) = Asterisk::start_with(
+        "context_steer",
+        Options {
+            dialplan: &dialplan(),
+            needs: &["func_callerid.so"],
+            ..Options::default()
+        },
+    ) else {
+        return;
+    };
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@ctx-steer", srv.port), "1@tone");
+    let mut conn = srv.accept(5 * S).expect("the module connects");
+    context_of(&mut conn);
+    for steer in [
+        &b"BRIDGE_FEATURES=T"[..],
+        b"TRANSFER_CONTEXT=from-internal",
+        b"DYNAMIC_FEATURES=evil",
+        b"FORWARD_CONTEXT=trunk",
+        b"OUTBOUND_GROUP=x",
+        b"DIALSTATUS=ANSWER",
+        b"GOSUB_RETVAL=1",
+        b"AUDIOSOCKET_STATUS=TIMEOUT",
+        b"GREETING=hello",
+        b"BOT_RESULT=ok",
+    ] {
+        set(&mut conn, steer);
+    }
+    conn.hangup();
+    let line = ast.expect_log(&[&format!("STEER {}", srv.port), "Ext."], 5 * S);
+    assert!(
+        line.ends_with("bf= tc= df= fc= og= ds= gr= st=SERVER_HANGUP greeting= result=ok"),
+        "{line}"
+    );
+    ast.expect_log(
+        &[
+            "WARNING",
+            "named BRIDGE_FEATURES, which Asterisk acts on (main/features.c)",
+        ],
+        S,
+    );
+}
+
+/// `server_variables` in audiosocket.conf replaces the default list.
+#[test]
+fn server_variables_in_audiosocket_conf_say_what_a_call_may_set() {
+    let Some(ast) = Asterisk::start_with(
+        "context_conf",
+        Options {
+            dialplan: &dialplan(),
+            needs: &["func_callerid.so"],
+            files: &[(
+                "audiosocket.conf",
+                "[general]\nserver_variables = GREETING, LEAD_*\n",
+            )],
+            ..Options::default()
+        },
+    ) else {
+        return;
+    };
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@ctx-steer", srv.port), "1@tone");
+    let mut conn = srv.accept(5 * S).expect("the module connects");
+    context_of(&mut conn);
+    set(&mut conn, b"GREETING=hello");
+    set(&mut conn, b"BOT_RESULT=ok");
+    conn.hangup();
+    let line = ast.expect_log(&[&format!("STEER {}", srv.port), "Ext."], 5 * S);
+    assert!(line.ends_with("greeting=hello result="), "{line}");
+    ast.expect_log(
+        &[
+            "WARNING",
+            "named BOT_RESULT, which the call does not allow (it allows GREETING, LEAD_*)",
+        ],
+        S,
+    );
+}
+
+/// README's worked example: the target a bot chose reaches Dial() only
+/// as four digits; anything else is refused.
+#[test]
+fn the_worked_example_dials_only_a_target_of_the_right_form() {
+    let Some(ast) = Asterisk::start_with(
+        "context_worked",
+        Options {
+            dialplan: &dialplan(),
+            needs: &["func_callerid.so", "func_strings.so"],
+            ..Options::default()
+        },
+    ) else {
+        return;
+    };
+    for (target, dialled) in [
+        ("6001", true),
+        ("6001&Local/900@trunk", false),
+        ("", false),
+        ("1234", false),
+    ] {
+        let srv = TestServer::new();
+        ast.originate(&format!("{}@ctx-worked", srv.port), "1@tone");
+        let mut conn = srv.accept(5 * S).expect("the module connects");
+        context_of(&mut conn);
+        set(&mut conn, b"BOT_RESULT=transfer");
+        set(&mut conn, format!("BOT_TARGET={target}").as_bytes());
+        conn.hangup();
+        let want = if dialled {
+            "AGENT 6001".to_string()
+        } else {
+            format!("REFUSED {}", srv.port)
+        };
+        ast.expect_log(&["Ext.", &want], 5 * S);
+        assert!(ast.wait_no_channels(5 * S));
+    }
+    assert!(ast
+        .log()
+        .lines()
+        .all(|l| !l.contains("AGENT 900") && !l.contains("@trunk-")));
 }

@@ -105,14 +105,24 @@ fn record_writes_the_call_to_a_wav_file_and_play_plays_it_back_paced() {
     );
     assert_eq!(&bytes[44..], &pcm[..]);
 
-    let player = start(&["play", wav.to_str().unwrap()]);
-    let mut c = connect(player.1);
-    let msgs = c.read_for(3 * S);
-    let audio: Vec<_> = msgs.iter().filter(|(_, m)| m.kind == 0x12).collect();
-    assert_eq!(audio.len(), 50, "one second in 20 ms frames");
-    let spread = audio.last().unwrap().0 - audio[0].0;
-    assert!(spread >= Duration::from_millis(900), "paced: {spread:?}");
-    assert_eq!(msgs.last().unwrap().1.kind, 0x00, "then hangs up");
+    // A 16 kHz call hears the file as it is; an 8 kHz call hears it
+    // converted, rather than nothing.
+    for (call_kind, samples) in [(0x12, 320), (0x10, 160)] {
+        let player = start(&["play", wav.to_str().unwrap()]);
+        let mut c = connect(player.1);
+        c.send(call_kind, &[0; 640][..samples * 2]);
+        let msgs = c.read_for(3 * S);
+        let audio: Vec<_> = msgs.iter().filter(|(_, m)| m.kind == call_kind).collect();
+        assert_eq!(audio.len(), 50, "one second in 20 ms frames");
+        assert!(audio.iter().all(|(_, m)| m.payload.len() == samples * 2));
+        let spread = audio.last().unwrap().0 - audio[0].0;
+        assert!(spread >= Duration::from_millis(900), "paced: {spread:?}");
+        assert_eq!(msgs.last().unwrap().1.kind, 0x00, "then hangs up");
+        if call_kind == 0x12 {
+            let played: Vec<u8> = audio.iter().flat_map(|(_, m)| m.payload.clone()).collect();
+            assert_eq!(played, pcm, "as recorded");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

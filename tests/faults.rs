@@ -17,6 +17,8 @@ const PANIC_IN_READ: &str = "00000000-0000-0000-0000-0000000000a2";
 const PANIC_IN_IO_THREAD: &str = "00000000-0000-0000-0000-0000000000a3";
 const PANIC_WHEN_QUEUE_FULL: &str = "00000000-0000-0000-0000-0000000000a4";
 const PANIC_IN_REQUEST: &str = "00000000-0000-0000-0000-0000000000a5";
+const PANIC_IN_TAP_HOOK: &str = "00000000-0000-0000-0000-0000000000a6";
+const SESSION_START_FAILS: &str = "00000000-0000-0000-0000-0000000000a7";
 
 fn dialplan() -> String {
     let app = |ctx: &str, args: &str| {
@@ -52,6 +54,13 @@ fn dialplan() -> String {
             &format!("127.0.0.1:${{EXTEN}}/{PANIC_IN_REQUEST}"),
         ),
         dial("dial-t1", &format!("127.0.0.1:${{EXTEN}}/{UUID}/t(1)")),
+        format!(
+            "[tapped]\nexten => _X.,1,Answer()\n \
+             same => n,Set(AUDIOSOCKET_TAP(${{TAP}})=127.0.0.1:${{EXTEN}})\n \
+             same => n,Dial(Local/1@tone/n)\n\
+             [tap-hook]\nexten => _X.,1,Set(TAP={PANIC_IN_TAP_HOOK})\n same => n,Goto(tapped,${{EXTEN}},1)\n\
+             [tap-start]\nexten => _X.,1,Set(TAP={SESSION_START_FAILS})\n same => n,Goto(tapped,${{EXTEN}},1)\n"
+        ),
         common::FAR_ENDS.into(),
     ]
     .join("\n")
@@ -340,4 +349,63 @@ fn core_stop_now_with_live_calls_does_not_crash() {
     for c in &mut conns {
         assert!(c.wait_closed(5 * S), "every socket closed");
     }
+}
+
+/// A tap's audiohook panics: the tap ends as an internal error (not as a
+/// hangup), and the call it taps goes on as it was.
+#[test]
+fn a_panic_in_a_taps_audiohook_ends_the_tap_not_the_call() {
+    let Some((ast, mut ami)) = common::ami::start_with(
+        "panic_tap_hook",
+        Options {
+            dialplan: &dialplan(),
+            module: Some(fault_injection_module()),
+            ..Options::default()
+        },
+        "",
+    ) else {
+        return;
+    };
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@tap-hook", srv.port), "1@echo");
+    let _tap = srv.accept(5 * S).expect("the tap connects");
+    let ended = ami.event("AudioSocketTapEnd", 5 * S);
+    assert_eq!(ended.field("Status"), "INTERNAL_ERROR", "{ended:?}");
+    ast.expect_log(&["ERROR", "internal error", "fault injection"], S);
+    std::thread::sleep(S);
+    let chan = ast.channel_in("Dial").expect("the tapped call goes on");
+    assert_eq!(
+        ami.getvar(&chan, &format!("AUDIOSOCKET_TAP({PANIC_IN_TAP_HOOK})"))
+            .as_deref(),
+        Some("INTERNAL_ERROR")
+    );
+    ast.cli("channel request hangup all");
+    assert!(ast.wait_no_channels(10 * S));
+}
+
+/// A tap whose session cannot start: AudioSocketTapStart went out, and
+/// its AudioSocketTapEnd follows.
+#[test]
+fn a_tap_that_cannot_start_still_reports_its_end() {
+    let Some((ast, mut ami)) = common::ami::start_with(
+        "tap_start_fails",
+        Options {
+            dialplan: &dialplan(),
+            module: Some(fault_injection_module()),
+            ..Options::default()
+        },
+        "",
+    ) else {
+        return;
+    };
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@tap-start", srv.port), "1@echo");
+    let started = ami.event("AudioSocketTapStart", 5 * S);
+    assert_eq!(started.field("UUID"), SESSION_START_FAILS);
+    let ended = ami.event("AudioSocketTapEnd", 5 * S);
+    assert_eq!(ended.field("UUID"), SESSION_START_FAILS);
+    assert_eq!(ended.field("Status"), "INTERNAL_ERROR");
+    ast.expect_log(&["WARNING", "cannot start the tap's session"], S);
+    ast.cli("channel request hangup all");
+    assert!(ast.wait_no_channels(10 * S));
 }

@@ -170,3 +170,115 @@ fn unload_with_a_live_call_is_refused_and_allowed_after() {
     let out = ast.cli(&format!("module unload {MODULE}"));
     assert!(out.contains("Unloaded"), "{out}");
 }
+
+const TAP: &str = "11111111-2222-4333-8444-5555555555aa";
+
+/// A call whose `;2` half taps itself, then talks to a tone (frames pass
+/// the tap's audiohook all the time), or waits in silence (none do, so an
+/// ended tap's audiohook stays on the channel).
+fn tap_dialplan() -> String {
+    format!(
+        "[tapped]\nexten => _X.,1,Answer()\n \
+         same => n,Set(AUDIOSOCKET_TAP({TAP})=127.0.0.1:${{EXTEN}})\n \
+         same => n,Dial(Local/1@tone/n)\n\
+         [tapped-quiet]\nexten => _X.,1,Answer()\n \
+         same => n,Set(AUDIOSOCKET_TAP({TAP})=127.0.0.1:${{EXTEN}})\n \
+         same => n,Wait(120)\n{}",
+        common::FAR_ENDS
+    )
+}
+
+/// The tapped channel, once its tap streams.
+fn tapped_call(ast: &Asterisk, ctx: &str) -> (common::Conn, String) {
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@{ctx}", srv.port), "1@silent");
+    let mut conn = srv.accept(5 * S).expect("the tap connects");
+    assert_eq!(conn.read_msg(2 * S).unwrap().kind, 0x01);
+    let t0 = Instant::now();
+    let chan = loop {
+        let found = ast
+            .cli("core show channels concise")
+            .lines()
+            .find(|l| l.contains(&format!("@{ctx}-")) && l.contains(";2"))
+            .and_then(|l| l.split('!').next().map(String::from));
+        if let Some(c) = found {
+            break c;
+        }
+        assert!(t0.elapsed() < 5 * S, "the tapped call is up");
+        std::thread::sleep(S / 20);
+    };
+    (conn, chan)
+}
+
+/// What `module unload` printed; "refused" when the command failed.
+fn unload(ast: &Asterisk, how: &str) -> String {
+    ast.try_cli(&format!("module unload {how}{MODULE}"))
+        .unwrap_or_else(|| "refused".into())
+}
+
+#[test]
+fn unload_after_taps_takes_back_what_they_left_and_never_crashes() {
+    let Some((mut ast, mut ami)) = common::ami::start_with(
+        "unload_after_taps",
+        Options {
+            dialplan: &tap_dialplan(),
+            ..Options::default()
+        },
+        "",
+    ) else {
+        return;
+    };
+    let var = format!("AUDIOSOCKET_TAP({TAP})");
+    // A live tap refuses every unload, forced or not, saying why.
+    let (mut conn, chan) = tapped_call(&ast, "tapped");
+    for how in ["", "-f "] {
+        let out = unload(&ast, how);
+        assert!(!out.contains("Unloaded"), "{how}: {out}");
+    }
+    ast.expect_log(&["WARNING", "session(s) (calls and taps) still running"], S);
+    // Stopped: a plain unload now succeeds while the call goes on.
+    assert!(ami.setvar(&chan, &var, ""));
+    assert!(conn.wait_closed(2 * S));
+    std::thread::sleep(S / 5);
+    let out = unload(&ast, "");
+    assert!(out.contains("Unloaded"), "{out}\n{}", ast.log_tail());
+    std::thread::sleep(S);
+    assert!(
+        ast.cli("core show channels").contains(&chan),
+        "the call goes on"
+    );
+    ast.cli("channel request hangup all");
+    assert!(ast.wait_no_channels(10 * S));
+    assert!(ast.alive());
+
+    // A tap its server ended, on a channel no frame passes (its audiohook
+    // is still attached): `module unload -f` takes it off.
+    assert!(ast.cli(&format!("module load {MODULE}")).contains("Loaded"));
+    let (mut conn, chan) = tapped_call(&ast, "tapped-quiet");
+    conn.hangup();
+    assert!(conn.wait_closed(2 * S));
+    ami.wait_for("AudioSocketTapEnd", 5 * S, |m| {
+        m.get("Event") == Some("AudioSocketTapEnd")
+    });
+    let out = unload(&ast, "-f ");
+    assert!(out.contains("Unloaded"), "{out}\n{}", ast.log_tail());
+    ast.expect_log(&["took the ended taps off 1 channel(s)"], S);
+    std::thread::sleep(S);
+    assert!(ast.cli("core show channels").contains(&chan));
+    ast.cli("channel request hangup all");
+    assert!(ast.wait_no_channels(10 * S));
+
+    // A stopped tap on a call that talks on, then -f.
+    assert!(ast.cli(&format!("module load {MODULE}")).contains("Loaded"));
+    let (mut conn, chan) = tapped_call(&ast, "tapped");
+    assert!(ami.setvar(&chan, &var, ""));
+    assert!(conn.wait_closed(2 * S));
+    let out = unload(&ast, "-f ");
+    assert!(out.contains("Unloaded"), "{out}");
+    std::thread::sleep(S);
+    ast.cli("channel request hangup all");
+    assert!(ast.wait_no_channels(10 * S));
+    std::thread::sleep(S / 2);
+    assert!(ast.alive(), "Asterisk survived\n{}", ast.stderr());
+    assert!(ast.cli(&format!("module load {MODULE}")).contains("Loaded"));
+}

@@ -11,32 +11,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::asterisk::{skip, Options};
+use common::readme::blocks;
 use common::Asterisk;
 
 const S: Duration = Duration::from_secs(1);
 const KEYS: &str = "/etc/asterisk/keys";
-
-/// The code blocks of README's section `heading` (up to the next `##`).
-fn blocks(heading: &str) -> Vec<(String, String)> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
-        .find(heading)
-        .unwrap_or_else(|| panic!("README lacks {heading}"));
-    let section = &readme[start + heading.len()..];
-    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
-    let mut out = Vec::new();
-    let mut rest = section;
-    while let Some(open) = rest.find("```") {
-        let after = &rest[open + 3..];
-        let lang_end = after.find('\n').unwrap();
-        let body = &after[lang_end + 1..];
-        let close = body.find("```").unwrap();
-        out.push((after[..lang_end].to_string(), body[..close].to_string()));
-        rest = &body[close + 3..];
-    }
-    out
-}
 
 struct Example(Child);
 

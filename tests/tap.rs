@@ -45,6 +45,28 @@ fn dialplan() -> String {
         tapped("tapped-16", ",c(slin16)d(both)"),
         tapped("tapped-w", ",w"),
         tapped("tapped-t1", ",t(1)"),
+        tapped("tapped-w16", ",c(slin16)w"),
+        tapped("tapped-v", ",mv(TAP_NOTE)"),
+        tapped("tapped-m", ",m"),
+        format!(
+            "[tap-restart]\nexten => _X.,1,Answer()\n \
+             same => n,Set(AUDIOSOCKET_TAP({U1})=127.0.0.1:${{EXTEN}},d(in))\n \
+             same => n,Wait(1)\n \
+             same => n,Set(AUDIOSOCKET_TAP({U1})=)\n \
+             same => n,Set(STOPPED=${{AUDIOSOCKET_TAP({U1})}})\n \
+             same => n,Set(AUDIOSOCKET_TAP({U1})=127.0.0.1:${{EXTEN}},d(in))\n \
+             same => n,Log(NOTICE,RESTART ${{EXTEN}} stopped=${{STOPPED}} now=${{AUDIOSOCKET_TAP({U1})}})\n \
+             same => n,Dial(Local/1@hears/n)\n"
+        ),
+        format!(
+            "[tap-on-hangup]\nexten => _X.,1,Answer()\n \
+             same => n,Dial(Local/1@hears/n,,b(arm-late^s^1(${{EXTEN}})))\n\
+             [arm-late]\nexten => s,1,Set(CHANNEL(hangup_handler_push)=tap-late,s,1(${{ARG1}}))\n \
+             same => n,Return()\n\
+             [tap-late]\nexten => s,1,Set(AUDIOSOCKET_TAP({U1})=127.0.0.1:${{ARG1}})\n \
+             same => n,Log(NOTICE,LATE ${{ARG1}} status=${{AUDIOSOCKET_TAP({U1})}})\n \
+             same => n,Return()\n"
+        ),
         format!(
             "[untapped]\nexten => _X!,1,Answer()\n same => n,Dial(Local/1@hears/n)\n\
              [both-ends]\nexten => _X.,1,Answer()\n \
@@ -463,4 +485,237 @@ fn thirty_tapped_calls_at_once_each_stream_whole() {
         );
         std::thread::sleep(S / 10);
     }
+}
+
+/// The call's channel running `Dial()`, once the call is up.
+fn dialing(ast: &Asterisk) -> String {
+    let t0 = Instant::now();
+    loop {
+        if let Some(c) = ast.channel_in("Dial") {
+            return c;
+        }
+        assert!(t0.elapsed() < 5 * S, "the call is up");
+        std::thread::sleep(S / 20);
+    }
+}
+
+fn uuid(i: usize) -> String {
+    format!("11111111-2222-4333-8444-5555555556{i:02}")
+}
+
+#[test]
+fn a_stopped_tap_is_over_at_once_and_its_uuid_free_again() {
+    let Some(ast) = start("tap_stop_restart") else {
+        return;
+    };
+    // Stopped, read and started again in three dialplan steps, with no
+    // time for the first tap's I/O thread to report its end.
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@tap-restart", srv.port), "1@says");
+    let mut first = tap_of(&srv, U1);
+    let mut second = tap_of(&srv, U1);
+    let line = ast.expect_log(&[&format!("RESTART {}", srv.port)], 5 * S);
+    assert!(
+        line.contains("stopped=CHANNEL_HANGUP now=CONNECTING")
+            || line.contains("stopped=CHANNEL_HANGUP now=ACTIVE"),
+        "{line}"
+    );
+    assert!(hangup_then_close(&mut first, 2 * S));
+    let (_, _, pcm) = listen(&mut second, S);
+    assert!(has(&pcm, 8000, SAYS), "the new tap streams");
+    assert!(
+        ast.log().lines().all(|l| !l.contains("already active")),
+        "{}",
+        ast.log_tail()
+    );
+    ast.cli("channel request hangup all");
+    assert!(hangup_then_close(&mut second, 2 * S));
+    assert!(ast.wait_no_channels(10 * S));
+}
+
+#[test]
+fn a_channel_has_at_most_eight_live_taps_even_when_starts_race() {
+    let Some((ast, mut ami)) = ami::start_with(
+        "tap_limit",
+        Options {
+            dialplan: &dialplan(),
+            needs: &["app_playtones.so"],
+            ..Options::default()
+        },
+        "",
+    ) else {
+        return;
+    };
+    ast.originate("1@untapped", "1@says");
+    let chan = dialing(&ast);
+    let srv = TestServer::new();
+    // Six AMI clients start a tap with one UUID at the same moment, then
+    // twelve start taps with twelve UUIDs: one of the first, seven of the
+    // others run, and nothing beyond.
+    let race = |uuids: Vec<String>| {
+        let barrier = std::sync::Barrier::new(uuids.len());
+        std::thread::scope(|scope| {
+            for u in &uuids {
+                let (chan, barrier, port) = (&chan, &barrier, srv.port);
+                scope.spawn(move || {
+                    let mut ami = ami::Ami::connect(ami.port);
+                    ami.action("Action: Ping\r\n");
+                    barrier.wait();
+                    ami.setvar(
+                        chan,
+                        &format!("AUDIOSOCKET_TAP({u})"),
+                        &format!("127.0.0.1:{port}"),
+                    );
+                });
+            }
+        });
+    };
+    race(vec![uuid(0); 6]);
+    race((1..=12).map(uuid).collect());
+    let mut conns = Vec::new();
+    while let Some(conn) = srv.accept(S) {
+        conns.push(conn);
+    }
+    assert_eq!(conns.len(), 8, "eight taps at most");
+    let mut firsts: Vec<Vec<u8>> = conns
+        .iter_mut()
+        .map(|c| c.read_msg(S).expect("the UUID").payload)
+        .collect();
+    firsts.sort();
+    firsts.dedup();
+    assert_eq!(firsts.len(), 8, "no UUID twice");
+    assert!(firsts.contains(&uuid_bytes(&uuid(0))));
+    ast.expect_log(
+        &[
+            "WARNING",
+            &format!("a tap with UUID {} is already active", uuid(0)),
+        ],
+        S,
+    );
+    ast.expect_log(&["WARNING", "8 taps are active already"], S);
+    // One stopped makes room for one more.
+    let live = (1..=12)
+        .map(uuid)
+        .find(|u| {
+            ami.getvar(&chan, &format!("AUDIOSOCKET_TAP({u})"))
+                .as_deref()
+                == Some("ACTIVE")
+        })
+        .expect("a live tap");
+    assert!(ami.setvar(&chan, &format!("AUDIOSOCKET_TAP({live})"), ""));
+    assert!(ami.setvar(
+        &chan,
+        &format!("AUDIOSOCKET_TAP({})", uuid(13)),
+        &format!("127.0.0.1:{}", srv.port)
+    ));
+    let mut last = srv.accept(5 * S).expect("room for one more");
+    assert_eq!(last.read_msg(S).unwrap().payload, uuid_bytes(&uuid(13)));
+    ast.cli("channel request hangup all");
+    assert!(ast.wait_no_channels(10 * S));
+}
+
+#[test]
+fn a_taps_server_sets_only_the_variables_its_start_allows() {
+    let Some((ast, mut ami)) = ami::start_with(
+        "tap_variables",
+        Options {
+            dialplan: &dialplan(),
+            needs: &["app_playtones.so"],
+            ..Options::default()
+        },
+        "",
+    ) else {
+        return;
+    };
+    for (ctx, note) in [("tapped-v", Some("hello")), ("tapped-m", None)] {
+        let srv = TestServer::new();
+        ast.originate(&format!("{}@{ctx}", srv.port), "1@says");
+        let mut tap = tap_of(&srv, U1);
+        let ctx_msg = tap.read_msg(2 * S).expect("the context");
+        assert_eq!(ctx_msg.kind, 0x23);
+        // BOT_* is what a call's server may set by default: not a tap's.
+        tap.send(0x24, b"BOT_RESULT=x");
+        tap.send(0x24, b"TAP_NOTE=hello");
+        tap.send(0x24, b"TRANSFER_CONTEXT=from-internal");
+        std::thread::sleep(S / 2);
+        let chan = dialing(&ast);
+        let get = |ami: &mut ami::Ami, v: &str| ami.getvar(&chan, v).filter(|v| !v.is_empty());
+        assert_eq!(get(&mut ami, "TAP_NOTE").as_deref(), note, "{ctx}");
+        assert_eq!(get(&mut ami, "BOT_RESULT"), None, "{ctx}");
+        assert_eq!(get(&mut ami, "TRANSFER_CONTEXT"), None, "{ctx}");
+        tap.hangup();
+        ast.cli("channel request hangup all");
+        assert!(ast.wait_no_channels(10 * S));
+    }
+    ast.expect_log(
+        &[
+            "WARNING",
+            "named BOT_RESULT, which the call does not allow (it allows TAP_NOTE)",
+        ],
+        S,
+    );
+    ast.expect_log(
+        &[
+            "WARNING",
+            "named BOT_RESULT, which the call does not allow (it allows nothing)",
+        ],
+        S,
+    );
+}
+
+#[test]
+fn whisper_at_a_rate_other_than_the_channels_is_heard() {
+    let Some(ast) = start("tap_whisper_16") else {
+        return;
+    };
+    let srv = TestServer::new();
+    let far = FarEnd::talking(SAYS);
+    ast.originate(
+        &format!("{}@tapped-w16", srv.port),
+        &format!("{}@far", far.port),
+    );
+    let mut tap = tap_of(&srv, U1);
+    let (kinds, _, _) = listen(&mut tap, S / 2);
+    assert!(kinds.iter().all(|k| *k == 0x12), "16 kHz to the server");
+    let from = Instant::now();
+    let mut phase = 0.0;
+    for i in 0..100u32 {
+        tap.send(0x12, &tones::tone(WHISPER, 16000, 320, 8000.0, &mut phase));
+        let next = from + Duration::from_millis(20) * (i + 1);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    std::thread::sleep(S / 5);
+    let (pcm, _) = far.heard_since(from + S / 5);
+    assert!(has(&pcm, 8000, HEARS), "the party still hears its call");
+    assert!(has(&pcm, 8000, WHISPER), "and the 16 kHz whisper, at 8 kHz");
+    ast.cli("channel request hangup all");
+    assert!(ast.wait_no_channels(10 * S));
+}
+
+#[test]
+fn a_tap_that_cannot_attach_still_reports_its_end() {
+    let Some((ast, mut ami)) = ami::start_with(
+        "tap_late",
+        Options {
+            dialplan: &dialplan(),
+            needs: &["app_playtones.so"],
+            ..Options::default()
+        },
+        "",
+    ) else {
+        return;
+    };
+    // Started from a hangup handler of a dialled channel, which Asterisk
+    // runs once the channel is already going: the audiohook cannot be
+    // attached after AudioSocketTapStart went out.
+    let srv = TestServer::new();
+    ast.originate(&format!("{}@tap-on-hangup", srv.port), "1@says");
+    std::thread::sleep(S);
+    ast.cli("channel request hangup all");
+    let started = ami.event("AudioSocketTapStart", 5 * S);
+    assert_eq!(started.field("UUID"), U1);
+    let ended = ami.event("AudioSocketTapEnd", 5 * S);
+    assert_eq!(ended.field("UUID"), U1);
+    ast.expect_log(&["WARNING", "the channel is hanging up; no tap started"], S);
+    assert!(ast.wait_no_channels(10 * S));
 }

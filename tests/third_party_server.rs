@@ -27,8 +27,10 @@ const DRIVER_UUID: &str = "7d4c1c6a-3a5e-4f0b-9d41-000000000002";
 /// The bot plays nothing on this one: its far end hangs up.
 const QUIET_UUID: &str = "7d4c1c6a-3a5e-4f0b-9d41-0000000000ff";
 
-/// The library's entry point, installed from the npm registry into the
-/// target folder once; or why it cannot be.
+/// The library's entry point, installed once into the target folder from
+/// the npm registry, as `tests/third_party/package-lock.json` pins it (its
+/// version and its checksum), running none of its install scripts; or why
+/// it cannot be installed.
 fn library() -> Result<PathBuf, String> {
     static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     FOUND
@@ -42,18 +44,24 @@ fn library() -> Result<PathBuf, String> {
             if !works("node") || !works("npm") {
                 return Err("Node.js and npm are not installed".into());
             }
+            let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/third_party");
             let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("third-party-npm");
             let index = dir.join("node_modules/asterisk-audiosocket/dist/index.js");
-            if !index.is_file() {
+            let lock = std::fs::read(pinned.join("package-lock.json")).map_err(|e| e.to_string())?;
+            let installed_from = std::fs::read(dir.join("package-lock.json")).ok();
+            if !index.is_file() || installed_from.as_deref() != Some(&lock[..]) {
+                std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                for f in ["package.json", "package-lock.json"] {
+                    std::fs::copy(pinned.join(f), dir.join(f)).map_err(|e| format!("{f}: {e}"))?;
+                }
                 let out = Command::new("npm")
-                    .args(["install", "--no-audit", "--no-fund", "--prefix"])
-                    .arg(&dir)
-                    .arg(PACKAGE)
+                    .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+                    .current_dir(&dir)
                     .output()
                     .map_err(|e| format!("npm: {e}"))?;
                 if !out.status.success() || !index.is_file() {
                     return Err(format!(
-                        "npm could not install {PACKAGE}: {}",
+                        "npm ci could not install {PACKAGE} from tests/third_party/package-lock.json: {}",
                         String::from_utf8_lossy(&out.stderr).trim()
                     ));
                 }
@@ -74,8 +82,12 @@ impl Bot {
     fn start(test: &str) -> Option<Bot> {
         let index = match library() {
             Ok(index) => index,
+            // Not the module's failure: the run cannot test it here.
             Err(why) => {
-                skip(test, &why);
+                skip(
+                    test,
+                    &format!("cannot install the third-party server: {why}"),
+                );
                 return None;
             }
         };

@@ -70,6 +70,7 @@ int ast_audiohook_init(struct ast_audiohook *audiohook, enum ast_audiohook_type 
 	const char *source, enum ast_audiohook_init_flags flags);
 int ast_audiohook_destroy(struct ast_audiohook *audiohook);
 int ast_audiohook_attach(struct ast_channel *chan, struct ast_audiohook *audiohook);
+int ast_audiohook_remove(struct ast_channel *chan, struct ast_audiohook *audiohook);
 void ast_audiohook_update_status(struct ast_audiohook *audiohook, enum ast_audiohook_status status);
 
 #endif

@@ -180,4 +180,10 @@ int ast_write(struct ast_channel *chan, struct ast_frame *frame);
 int ast_senddigit_begin(struct ast_channel *chan, char digit);
 int ast_senddigit_end(struct ast_channel *chan, char digit, unsigned int duration);
 
+/* Every channel, one at a time, each with a reference the caller drops. */
+struct ast_channel_iterator;
+struct ast_channel_iterator *ast_channel_iterator_all_new(void);
+struct ast_channel *ast_channel_iterator_next(struct ast_channel_iterator *i);
+struct ast_channel_iterator *ast_channel_iterator_destroy(struct ast_channel_iterator *i);
+
 #endif

@@ -27,6 +27,7 @@ struct ast_datastore *__ast_datastore_alloc(const struct ast_datastore_info *inf
 	struct ast_module *mod, const char *file, int line, const char *function);
 int ast_datastore_free(struct ast_datastore *datastore);
 int ast_channel_datastore_add(struct ast_channel *chan, struct ast_datastore *datastore);
+int ast_channel_datastore_remove(struct ast_channel *chan, struct ast_datastore *datastore);
 struct ast_datastore *ast_channel_datastore_find(struct ast_channel *chan,
 	const struct ast_datastore_info *info, const char *uid);
 

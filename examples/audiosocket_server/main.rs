@@ -12,7 +12,8 @@
 //! - `record DIR` writes each call's audio to `DIR/<uuid>.wav` (a live
 //!   tap's two-channel stream, `0x25`, as a stereo file).
 //! - `play FILE` plays a 16-bit mono WAV file (8 to 192 kHz) at real-time
-//!   pace, then hangs up.
+//!   pace, then hangs up. It takes the call's rate from the call's first
+//!   audio message (or its context) and converts a file of another rate.
 //!
 //! Each prints the call's UUID and, when the call sends one (option `m`),
 //! its context (`0x23`, a JSON object).
@@ -219,12 +220,72 @@ fn read_wav(path: &Path) -> io::Result<(Vec<u8>, u32)> {
     }
 }
 
+/// The call's rate: the rate of its first audio message, or the context's
+/// `"rate"`, whichever comes first within a second; None if neither does.
+fn call_rate(s: &mut TcpStream) -> io::Result<Option<u32>> {
+    s.set_read_timeout(Some(Duration::from_secs(1)))?;
+    let rate = loop {
+        match read_msg(s) {
+            Ok(Some((kind @ 0x10..=0x18, _))) => break Some(RATES[(kind - 0x10) as usize]),
+            Ok(Some((0x23, p))) => {
+                announce(0x23, &p);
+                if let Some(rate) = context_rate(&p) {
+                    break Some(rate);
+                }
+            }
+            Ok(Some((kind, p))) => announce(kind, &p),
+            Ok(None) => break None,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                break None
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    s.set_read_timeout(None)?;
+    Ok(rate)
+}
+
+/// `pcm` (16-bit samples at `from` Hz) at `to` Hz, by linear interpolation.
+fn resample(pcm: &[u8], from: u32, to: u32) -> Vec<u8> {
+    let samples: Vec<f64> = pcm
+        .chunks_exact(2)
+        .map(|s| f64::from(i16::from_le_bytes([s[0], s[1]])))
+        .collect();
+    let n = (samples.len() as u64 * u64::from(to) / u64::from(from)) as usize;
+    (0..n)
+        .flat_map(|i| {
+            let at = i as f64 * f64::from(from) / f64::from(to);
+            let (k, frac) = (at.floor() as usize, at.fract());
+            let a = samples.get(k).copied().unwrap_or(0.0);
+            let b = samples.get(k + 1).copied().unwrap_or(a);
+            ((a + (b - a) * frac).round() as i16).to_le_bytes()
+        })
+        .collect()
+}
+
 fn play(mut s: TcpStream, file: &Path) -> io::Result<()> {
-    let (pcm, rate) = read_wav(file)?;
-    let kind = 0x10 + RATES.iter().position(|r| *r == rate).unwrap() as u8;
+    let (mut pcm, mut rate) = read_wav(file)?;
     if let Some((0x01, p)) = read_msg(&mut s)? {
         eprintln!("call {}: playing {}", uuid_text(&p), file.display());
     }
+    match call_rate(&mut s)? {
+        Some(call) if call != rate => {
+            eprintln!(
+                "{}: {rate} Hz, the call {call} Hz: converting",
+                file.display()
+            );
+            pcm = resample(&pcm, rate, call);
+            rate = call;
+        }
+        Some(_) => {}
+        None => eprintln!("the call said nothing of its rate: playing at the file's, {rate} Hz"),
+    }
+    let kind = 0x10 + RATES.iter().position(|r| *r == rate).unwrap() as u8;
     // Keep reading (and discarding) what the caller says.
     let mut reader = s.try_clone()?;
     std::thread::spawn(move || {

@@ -9,7 +9,9 @@
 use std::collections::VecDeque;
 
 use chan_audiosocket_rs::protocol::{Rate, HEADER_LEN, MAX_PAYLOAD};
-use chan_audiosocket_rs::session::{InputOptions, Queued, ServerInput, MAX_MARK_ID};
+use chan_audiosocket_rs::session::{
+    InputOptions, Queued, ServerInput, VariablePolicy, MAX_MARK_ID,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -22,16 +24,17 @@ fuzz_target!(|data: &[u8]| {
     let options = InputOptions {
         rate,
         barge_in: data[0] & 0x80 != 0,
-        variables: data[0] & 0x40 != 0,
+        variables: (data[0] & 0x40 != 0).then(|| VariablePolicy::parse("*", ',').unwrap()),
         play_audio: data[0] & 0x20 == 0,
     };
     let chunk = 1 + (data[1] as usize % 64) * 37;
     let room = if data[1] & 0x40 != 0 { 4096 } else { usize::MAX };
     let mut rest = &data[2..];
-    let mut input = ServerInput::new(options);
+    let mut input = ServerInput::new(options.clone());
     let mut events = VecDeque::new();
     let mut bad = 0usize;
     let mut ended = None;
+    let now = std::time::Instant::now();
     while !rest.is_empty() && ended.is_none() {
         let spare = input.spare();
         assert!(!spare.is_empty());
@@ -39,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         spare[..n].copy_from_slice(&rest[..n]);
         input.filled(n);
         rest = &rest[n..];
-        ended = input.process(&mut events, room, &mut |_, _, _| bad += 1);
+        ended = input.process(&mut events, room, now, &mut |_, _, _| bad += 1);
         assert!(input.buffered() < HEADER_LEN + MAX_PAYLOAD);
         flushed_in_order(&events);
         if ended.is_none() && events.len() % 3 == 0 {
@@ -54,14 +57,14 @@ fuzz_target!(|data: &[u8]| {
         }
         // The I/O thread hands on what it is given.
         while events.len() > 64 {
-            check(events.pop_front().unwrap(), options);
+            check(events.pop_front().unwrap(), &options);
         }
     }
     if ended.is_none() {
         ended = Some(input.closed(&mut events));
     }
     for ev in events {
-        check(ev, options);
+        check(ev, &options);
     }
     assert!(ended.is_some());
 });
@@ -76,7 +79,7 @@ fn flushed_in_order(events: &VecDeque<Queued>) {
     }
 }
 
-fn check(ev: Queued, options: InputOptions) {
+fn check(ev: Queued, options: &InputOptions) {
     match ev {
         Queued::Audio(f) => {
             assert!(options.play_audio);
@@ -90,7 +93,8 @@ fn check(ev: Queued, options: InputOptions) {
             assert!(m.id.len() <= MAX_MARK_ID);
         }
         Queued::SetVariable { name, value } => {
-            assert!(options.variables);
+            let policy = options.variables.as_ref().expect("0x24 is known");
+            assert_eq!(policy.allows(&name), Ok(()));
             assert!(name.len() <= 64 && value.len() <= 1024);
             assert!(name.starts_with(|c: char| c.is_ascii_alphabetic()));
             assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));

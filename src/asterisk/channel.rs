@@ -262,6 +262,31 @@ impl<'a> Channel<'a> {
     }
 }
 
+/// Runs `each` on every channel Asterisk has now (one hung up and no
+/// longer listed is not among them), each held for the call.
+pub(super) fn for_each_channel(mut each: impl FnMut(Channel<'_>)) {
+    // SAFETY: an iterator over the channel container; null if Asterisk
+    // could not allocate one.
+    let iter = unsafe { sys::ast_channel_iterator_all_new() };
+    if iter.is_null() {
+        return;
+    }
+    loop {
+        // SAFETY: iter is live until destroyed below; each channel comes
+        // with a reference of ours, which keeps it live until dropped.
+        let raw = unsafe { sys::ast_channel_iterator_next(iter) };
+        // SAFETY: see above: the channel stays live until its unref.
+        let Some(chan) = (unsafe { Channel::from_ptr(raw) }) else {
+            break;
+        };
+        each(chan);
+        // SAFETY: drops the reference the iterator gave us.
+        unsafe { sys::ars_ao2_ref(raw.cast(), -1) };
+    }
+    // SAFETY: the iterator made above, destroyed once.
+    unsafe { sys::ast_channel_iterator_destroy(iter) };
+}
+
 /// Where a channel is in the dialplan, and its language.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Place {

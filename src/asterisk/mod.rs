@@ -11,6 +11,7 @@ pub mod format;
 pub mod frame;
 pub mod function;
 pub mod guard;
+pub mod holdings;
 pub mod logger;
 pub mod manager;
 pub mod module;

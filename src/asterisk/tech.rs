@@ -12,6 +12,7 @@ use super::channel::Channel;
 use super::format::{Caps, Format, Requested};
 use super::frame::{borrowed_kind, null_frame, FrameKind, OutFrame};
 use super::guard::guard;
+use super::holdings::Held;
 use super::logger::{ast_log, Level};
 use super::module::ModuleRef;
 use super::sys;
@@ -34,10 +35,12 @@ pub struct NewChannel<P> {
     pub pvt: P,
 }
 
-/// The per-channel state's wrapper: keeps the module loaded while it lives.
+/// The per-channel state's wrapper: keeps the module loaded while it lives
+/// (a reference for `module unload`, a holding for `module unload -f`).
 struct PvtBox<P> {
     pvt: P,
     _module: ModuleRef,
+    _held: Held,
 }
 
 pub trait Technology: 'static {
@@ -123,6 +126,7 @@ unsafe extern "C" fn requester<T: Technology>(
         let boxed = Box::new(PvtBox {
             pvt: new.pvt,
             _module: ModuleRef::take(),
+            _held: Held::new("the channel", &new.name),
         });
         chan.set_tech_pvt(Box::into_raw(boxed).cast());
         chan.unlock();

@@ -10,7 +10,7 @@ use super::settings::Settings;
 pub use super::tls_settings::TlsChoice;
 use crate::protocol::Rate;
 use crate::session::tls::TlsClient;
-use crate::session::{ServerAddr, SessionConfig, TapDirection};
+use crate::session::{ServerAddr, SessionConfig, TapDirection, VariablePolicy};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallOptions {
@@ -32,6 +32,9 @@ pub struct CallOptions {
     pub direction: Option<TapDirection>,
     /// `w`: a tap's server whispers to the tapped party.
     pub whisper: bool,
+    /// `v(NAME^GLOB*)`: the variables the server may set on this call,
+    /// instead of `server_variables`.
+    pub server_variables: Option<VariablePolicy>,
 }
 
 /// Where options are given: the options each accepts differ.
@@ -98,6 +101,8 @@ pub struct CallArgs {
     pub uuid: Uuid,
     pub server: ServerAddr,
     pub options: CallOptions,
+    /// A call, or a tap.
+    pub given: Given,
 }
 
 impl CallArgs {
@@ -142,6 +147,22 @@ impl CallArgs {
         defaults.tls.for_call(self.options.tls.as_ref())
     }
 
+    /// The variables the server may set: None when neither `m` nor `v()`
+    /// is given (`0x24` is then an unknown kind); else `v()`, or for a call
+    /// `server_variables` of audiosocket.conf. A tap's server sets only
+    /// what its `v()` names.
+    pub fn variables(&self, defaults: &Settings) -> Option<VariablePolicy> {
+        let o = &self.options;
+        if o.context.is_none() && o.server_variables.is_none() {
+            return None;
+        }
+        Some(match (&o.server_variables, self.given) {
+            (Some(given), _) => given.clone(),
+            (None, Given::Call) => defaults.server_variables.clone(),
+            (None, Given::Tap) => VariablePolicy::none(),
+        })
+    }
+
     /// The session's configuration for the channel named `label` whose
     /// unique id is `channel_id`: the options given, else `defaults`.
     pub fn session_config(
@@ -171,6 +192,7 @@ impl CallArgs {
         c.max_lateness = defaults.max_lateness;
         c.low_latency = defaults.low_latency;
         c.tls = self.tls(defaults)?;
+        c.variables = self.variables(defaults);
         Ok(c)
     }
 }
@@ -246,6 +268,12 @@ pub fn parse_options(s: &str) -> Result<CallOptions, String> {
                         format!("option d({v}): expected in, out, both or stereo")
                     })?);
             }
+            'v' => {
+                let v = need(value)?;
+                opts.server_variables = Some(
+                    VariablePolicy::parse(&v, '^').map_err(|e| format!("option v({v}): {e}"))?,
+                );
+            }
             'w' if value.is_none() => opts.whisper = true,
             'w' => return Err("option w takes no value".into()),
             's' => {
@@ -277,6 +305,7 @@ pub fn parse_app_args(data: &str) -> Result<CallArgs, String> {
         uuid,
         server,
         options,
+        given: Given::Call,
     })
 }
 
@@ -292,6 +321,7 @@ pub fn parse_tap_args(uuid: &str, value: &str) -> Result<CallArgs, String> {
         uuid,
         server,
         options,
+        given: Given::Tap,
     })
 }
 
@@ -316,6 +346,7 @@ pub fn parse_dial_string(addr: &str) -> Result<CallArgs, String> {
         uuid,
         server,
         options,
+        given: Given::Call,
     })
 }
 
@@ -381,6 +412,7 @@ mod tests {
             barge_in: false,
             low_latency: false,
             tls: Default::default(),
+            server_variables: VariablePolicy::none(),
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
         assert_eq!(plain.rate(&defaults), Rate::Hz16000);
@@ -502,6 +534,44 @@ mod tests {
         assert_eq!(t.rate(&Settings::default()), Rate::Hz16000);
         let t = parse_tap_args(U, "bot:1").unwrap();
         assert_eq!((t.options.direction, t.options.whisper), (None, false));
+    }
+
+    #[test]
+    fn what_a_server_may_set_comes_from_v_or_the_settings_and_a_tap_allows_nothing_unasked() {
+        let defaults = Settings::default();
+        let names = |args: &CallArgs| args.variables(&defaults);
+        // Neither m nor v(): 0x24 means nothing.
+        assert_eq!(names(&parse_app_args(&format!("{U},h:1")).unwrap()), None);
+        assert_eq!(names(&parse_tap_args(U, "h:1").unwrap()), None);
+        // m alone: the settings' list for a call (BOT_* by default)...
+        let call = names(&parse_app_args(&format!("{U},h:1,m")).unwrap()).unwrap();
+        assert_eq!(call, defaults.server_variables);
+        assert_eq!(call.allows("BOT_RESULT"), Ok(()));
+        assert!(call.allows("GREETING").is_err());
+        let driver = names(&parse_dial_string(&format!("h:1/{U}/m")).unwrap()).unwrap();
+        assert_eq!(driver, defaults.server_variables);
+        // ...and nothing for a tap.
+        let tap = names(&parse_tap_args(U, "h:1,m").unwrap()).unwrap();
+        assert!(tap.allows("BOT_RESULT").is_err());
+        // v() says it, with or without m.
+        let given = parse_app_args(&format!("{U},h:1,mv(GREETING^LEAD_*)")).unwrap();
+        let given = names(&given).unwrap();
+        assert_eq!(given.allows("LEAD_SCORE"), Ok(()));
+        assert!(given.allows("BOT_RESULT").is_err());
+        let tap = names(&parse_tap_args(U, "h:1,v(NOTE)").unwrap()).unwrap();
+        assert_eq!(tap.allows("NOTE"), Ok(()));
+        let c = parse_tap_args(U, "h:1,v(NOTE)").unwrap();
+        let c = c.session_config("x", "", &defaults).unwrap();
+        assert!(c.variables.is_some() && c.context.is_none());
+        let e = parse_app_args(&format!("{U},h:1,v(BOT_*^TRANSFER_CONTEXT)")).unwrap_err();
+        assert!(
+            e.contains(
+                "option v(BOT_*^TRANSFER_CONTEXT): TRANSFER_CONTEXT is a variable Asterisk acts on"
+            ),
+            "{e}"
+        );
+        let e = parse_app_args(&format!("{U},h:1,v")).unwrap_err();
+        assert!(e.contains("option v needs a value"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::config_file::{yes_no, Section};
 use super::tls_settings::{self, TlsSettings};
 use crate::protocol::Rate;
-use crate::session::SessionConfig;
+use crate::session::{SessionConfig, VariablePolicy};
 
 pub const FILE_NAME: &str = "audiosocket.conf";
 
@@ -28,7 +28,14 @@ pub struct Settings {
     pub low_latency: bool,
     /// TLS profiles, and `tls`: the TLS every call uses.
     pub tls: TlsSettings,
+    /// `server_variables`: what a call's server may set when the call
+    /// does not say (`v()`).
+    pub server_variables: VariablePolicy,
 }
+
+/// `server_variables` when audiosocket.conf does not say: the worked
+/// example's names, and nothing Asterisk acts on.
+pub const DEFAULT_SERVER_VARIABLES: &str = "BOT_*";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -42,6 +49,8 @@ impl Default for Settings {
             barge_in: false,
             low_latency: true,
             tls: TlsSettings::default(),
+            server_variables: VariablePolicy::parse(DEFAULT_SERVER_VARIABLES, ',')
+                .expect("the default allowlist is well formed"),
         }
     }
 }
@@ -83,6 +92,9 @@ impl Settings {
                 }),
             "barge_in" => yes_no(value).map(|v| self.barge_in = v),
             "low_latency" => yes_no(value).map(|v| self.low_latency = v),
+            "server_variables" => {
+                VariablePolicy::parse(value, ',').map(|v| self.server_variables = v)
+            }
             // Read with the TLS profiles (see `tls_settings.rs`).
             "tls" => Ok(()),
             _ => Err(format!("unknown setting '{name}'")),
@@ -166,9 +178,18 @@ mod tests {
                 ("barge_in", "yes"),
                 ("max_lateness", "350"),
                 ("low_latency", "no"),
+                ("server_variables", "LEAD_*, NOTE"),
             ],
         )])
         .unwrap();
+        assert_eq!(s.server_variables.allows("LEAD_SCORE"), Ok(()));
+        assert!(s.server_variables.allows("BOT_RESULT").is_err());
+        let none = from_sections(&[section("general", &[("server_variables", "")])]).unwrap();
+        assert!(none.server_variables.allows("BOT_RESULT").is_err());
+        assert_eq!(
+            Settings::default().server_variables.allows("BOT_RESULT"),
+            Ok(())
+        );
         assert!(s.barge_in);
         assert!(!s.low_latency);
         assert!(Settings::default().low_latency);
@@ -206,6 +227,7 @@ mod tests {
                     ("colour", "blue"),
                     ("default_codec", "ulaw"),
                     ("barge_in", "maybe"),
+                    ("server_variables", "BOT_*, DYNAMIC_FEATURES"),
                 ],
             ),
             section("other", &[("x", "1")]),
@@ -217,6 +239,7 @@ mod tests {
             "line 4: colour: unknown setting 'colour'",
             "line 5: default_codec: 'ulaw' is not a signed linear codec",
             "line 6: barge_in: 'maybe' is neither yes nor no",
+            "line 7: server_variables: DYNAMIC_FEATURES is a variable Asterisk acts on",
             "line 2: section [other] has no type",
         ];
         assert_eq!(e.len(), want.len(), "{e:#?}");

@@ -53,8 +53,13 @@ Arguments:
     m           Call context: right after the UUID the server gets one JSON
                 object (0x23) with the channel, uniqueid, linkedid, caller
                 ID number and name, extension, context, language and
-                rate; and it may set channel variables (0x24, NAME=value).
+                rate; and it may set channel variables (0x24, NAME=value)
+                that server_variables allows (BOT_* by default).
     m(V1^V2)    The same, with these channel variables in the JSON.
+    v(N1^P*)    The variables the server may set (names, and patterns with
+                *), instead of server_variables in audiosocket.conf (BOT_*
+                by default); turns 0x24 on without m. Never a variable
+                Asterisk acts on (TRANSFER_CONTEXT, DIALSTATUS, ...).
     s           TLS (1.2 or 1.3) to the server, whose certificate must be
                 valid for host and signed by a CA the system trusts
                 (/etc/ssl/certs); or by the [general] tls profile of

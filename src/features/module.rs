@@ -8,12 +8,13 @@ use super::channel_driver::AudioSocketTech;
 use super::cli_commands::{ShowSession, ShowSessions, ShowStats};
 use super::dialplan_function::AudioSocketFunction;
 use super::settings_file;
-use super::tap::TapFunction;
+use super::tap::{self, TapFunction};
 use super::version::{c_text, version};
 use crate::asterisk::application::{self, Application};
 use crate::asterisk::cli as ast_cli;
 use crate::asterisk::function;
 use crate::asterisk::guard;
+use crate::asterisk::holdings;
 use crate::asterisk::logger::{ast_log, Level};
 use crate::asterisk::module::asterisk_module;
 use crate::asterisk::tech::{self, Technology};
@@ -120,8 +121,12 @@ fn reload() -> bool {
 
 /// Nothing new can start once the module's names are gone; then whatever
 /// still runs (a call, a tap, a callback that began just before) makes the
-/// unload fail, the names come back, and Asterisk keeps the module. It
-/// never waits for a call to end.
+/// unload fail, the names come back, and Asterisk keeps the module. Ended
+/// taps leave their audiohooks and datastore on channels that are still up:
+/// the module takes those back itself. Whatever else still points into the
+/// module's code (a channel of its technology, or a channel hanging up
+/// right now with a tap's remains) refuses the unload too, even a forced
+/// one, naming it. It never waits for a call to end.
 fn unload() -> bool {
     unregister_all();
     // Let a callback that looked the application up an instant before
@@ -134,14 +139,23 @@ fn unload() -> bool {
             "chan_audiosocket_rs: {sessions} AudioSocket session(s) (calls and taps) still \
              running; not unloading"
         );
-        if !tech::register_again() || !register_the_rest() {
-            ast_log!(
-                Level::Error,
-                "chan_audiosocket_rs: could not register the AudioSocket names again after a \
-                 refused unload; load the module again once its calls have ended"
-            );
-        }
-        return false;
+        return refused();
+    }
+    let released = tap::release_all();
+    if released > 0 {
+        ast_log!(
+            Level::Verbose(3),
+            "chan_audiosocket_rs: took the ended taps off {released} channel(s)"
+        );
+    }
+    let held = holdings::remaining();
+    if !held.is_empty() {
+        ast_log!(
+            Level::Warning,
+            "chan_audiosocket_rs: not unloading: the module's code is still used by {}",
+            held.join(", ")
+        );
+        return refused();
     }
     // Every thread has finished its work: joining them (so none is still
     // returning through the module's code when Asterisk unmaps it) takes
@@ -149,4 +163,16 @@ fn unload() -> bool {
     threads::join_all_if_idle();
     tech::release();
     true
+}
+
+/// Gives the names back after a refused unload; false (refused).
+fn refused() -> bool {
+    if !tech::register_again() || !register_the_rest() {
+        ast_log!(
+            Level::Error,
+            "chan_audiosocket_rs: could not register the AudioSocket names again after a \
+             refused unload; load the module again once its calls have ended"
+        );
+    }
+    false
 }

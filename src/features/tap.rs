@@ -13,14 +13,16 @@
 
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use super::application::set_variable;
 use super::call_context::{self, Caller};
 use super::manager_events::{self, Started};
 use super::settings_file;
-use crate::asterisk::audiohook::{self, AudioHook, HookDirection, HookFrame, Hooked};
+use crate::asterisk::audiohook::{
+    self, AttachFailed, Attachment, AudioHook, HookDirection, HookFrame, Hooked,
+};
 use crate::asterisk::channel::Channel;
 use crate::asterisk::datastore::ChannelData;
 use crate::asterisk::function::DialplanFunction;
@@ -45,7 +47,26 @@ const SOURCE: &CStr = c"AudioSocketTap";
 
 /// A channel's taps, live and ended, kept on the channel.
 #[derive(Default)]
-struct Taps(Mutex<Vec<Arc<Tap>>>);
+struct Taps(Mutex<TapList>);
+
+#[derive(Default)]
+struct TapList {
+    taps: Vec<Arc<Tap>>,
+    /// UUIDs of taps being started: they count as live, so that two
+    /// starts at once (the dialplan and AMI) cannot pass the limit or
+    /// share a UUID.
+    starting: Vec<String>,
+}
+
+impl TapList {
+    fn live(&self) -> impl Iterator<Item = &str> {
+        self.taps
+            .iter()
+            .filter(|t| t.live())
+            .map(|t| t.uuid.as_str())
+            .chain(self.starting.iter().map(String::as_str))
+    }
+}
 
 static TAPS: ChannelData<Taps> = ChannelData::new(c"audiosocket_tap");
 
@@ -57,11 +78,15 @@ struct Told {
     started: Started,
     /// Why a tap its server did not end ended: stopped, or its channel hung up.
     how: Mutex<Option<&'static str>>,
+    /// The tap's audiohook failed (a bug): the tap ends as an internal error.
+    failure: Mutex<Option<String>>,
     status: Mutex<Option<Status>>,
 }
 
 impl Told {
     fn tell(&self, end: &EndReason, stats: StatsSnapshot) {
+        let failed = lock(&self.failure).clone().map(EndReason::Internal);
+        let end = failed.as_ref().unwrap_or(end);
         let outcome = Outcome::of(end);
         outcome::record(outcome.status);
         *lock(&self.status) = Some(outcome.status);
@@ -99,19 +124,24 @@ struct Tap {
     uuid: String,
     told: Arc<Told>,
     remote: Remote,
-    /// Stopped from the dialplan: leave the channel at its next frame.
+    /// Stopped (from the dialplan, or as its channel went): no longer
+    /// live, whatever its I/O thread has yet to report; the hook leaves
+    /// the channel at its next frame.
     stopped: AtomicBool,
     stream: Mutex<Stream>,
+    /// The audiohook, to take off the channel at unload.
+    hook: OnceLock<Attachment>,
 }
 
 impl Tap {
     fn live(&self) -> bool {
-        lock(&self.told.status).is_none()
+        !self.stopped.load(Ordering::Acquire) && lock(&self.told.status).is_none()
     }
 
     fn status(&self) -> &'static str {
         match *lock(&self.told.status) {
             Some(status) => status.name(),
+            None if self.stopped.load(Ordering::Acquire) => Status::ChannelHangup.name(),
             None if self.remote.is_connected() => "ACTIVE",
             None => "CONNECTING",
         }
@@ -248,6 +278,11 @@ impl AudioHook for Tap {
         if self.stopped.load(Ordering::Acquire) {
             return Hooked::Detach;
         }
+        #[cfg(feature = "fault-injection")]
+        crate::fault::at(
+            crate::fault::PANIC_IN_TAP_HOOK,
+            self.told.args.uuid.as_bytes(),
+        );
         let side = match direction {
             HookDirection::Read => Side::In,
             HookDirection::Write => Side::Out,
@@ -257,6 +292,12 @@ impl AudioHook for Tap {
 
     fn detached(&self) {
         self.stop("the tapped channel hung up");
+    }
+
+    fn failed(&self) {
+        lock(&self.told.failure)
+            .get_or_insert_with(|| "a panic in the tap's audiohook".to_string());
+        self.stop("the tap failed");
     }
 }
 
@@ -269,16 +310,42 @@ fn start(chan: Channel<'_>, uuid: &str, value: &str) -> Result<(), String> {
         .get_or_insert(chan, Taps::default)
         .ok_or_else(|| format!("{name}: cannot keep the channel's taps"))?;
     {
-        let list = lock(&taps.0);
-        if list.iter().any(|t| t.uuid == uuid && t.live()) {
+        let mut list = lock(&taps.0);
+        if list.live().any(|live| live == uuid) {
             return Err(format!("{name}: a tap with UUID {uuid} is already active"));
         }
-        if list.iter().filter(|t| t.live()).count() >= MAX_LIVE_TAPS {
+        if list.live().count() >= MAX_LIVE_TAPS {
             return Err(format!(
                 "{name}: {MAX_LIVE_TAPS} taps are active already; not starting {uuid}"
             ));
         }
+        list.starting.push(uuid.clone());
     }
+    let started = start_reserved(chan, &args);
+    let mut list = lock(&taps.0);
+    if let Some(at) = list.starting.iter().position(|u| *u == uuid) {
+        list.starting.remove(at);
+    }
+    let tap = started?;
+    list.taps.push(tap);
+    let ended = list.taps.iter().filter(|t| !t.live()).count();
+    if ended > MAX_ENDED_TAPS {
+        let mut drop_ended = ended - MAX_ENDED_TAPS;
+        list.taps.retain(|t| {
+            let keep = t.live() || drop_ended == 0;
+            if !keep {
+                drop_ended -= 1;
+            }
+            keep
+        });
+    }
+    Ok(())
+}
+
+/// Starts the session and the audiohook of a tap whose UUID is reserved.
+fn start_reserved(chan: Channel<'_>, args: &CallArgs) -> Result<Arc<Tap>, String> {
+    let name = chan.name();
+    let uuid = args.uuid.to_string();
     let defaults = settings_file::current();
     let mut config = args
         .session_config(&name, &chan.uniqueid(), &defaults)
@@ -287,22 +354,31 @@ fn start(chan: Channel<'_>, uuid: &str, value: &str) -> Result<(), String> {
     let rate = config.rate;
     config.tap = Some(direction);
     config.play_server_audio = args.options.whisper;
-    config.context =
-        call_context::json(chan, &args, rate, Caller::CallerId, Some(direction.name()));
+    config.context = call_context::json(chan, args, rate, Caller::CallerId, Some(direction.name()));
     let told = Arc::new(Told {
         channel: name.clone(),
         uuid: uuid.clone(),
-        started: manager_events::tap_started(chan, &args, rate, direction),
+        started: manager_events::tap_started(chan, args, rate, direction),
         args: args.clone(),
         how: Mutex::new(None),
+        failure: Mutex::new(None),
         status: Mutex::new(None),
     });
     let listener = told.clone();
     config.on_end = Some(EndListener(Arc::new(move |end, stats| {
         listener.tell(end, stats)
     })));
-    let session = Session::start(config, Arc::new(AsteriskLog))
-        .map_err(|e| format!("{name}: cannot start the tap's session: {e}"))?;
+    let session = match Session::start(config, Arc::new(AsteriskLog)) {
+        Ok(session) => session,
+        Err(e) => {
+            // AudioSocketTapStart went out: its end follows.
+            told.tell(
+                &EndReason::Internal(format!("cannot start the tap's session: {e}")),
+                StatsSnapshot::default(),
+            );
+            return Err(format!("{name}: cannot start the tap's session: {e}"));
+        }
+    };
     let tap = Arc::new(Tap {
         uuid: uuid.clone(),
         remote: session.remote(&uuid, &args.server),
@@ -319,25 +395,18 @@ fn start(chan: Channel<'_>, uuid: &str, value: &str) -> Result<(), String> {
             whispered: Vec::new(),
             stereo: direction == TapDirection::Stereo,
         }),
+        hook: OnceLock::new(),
     });
-    if !audiohook::attach(chan, SOURCE, tap.clone()) {
-        tap.stop("the tapped channel hung up before the tap started");
-        return Err(format!("{name}: the channel is hanging up; no tap started"));
+    match audiohook::attach(chan, SOURCE, tap.clone()) {
+        Ok(hook) => {
+            let _ = tap.hook.set(hook);
+        }
+        Err(AttachFailed) => {
+            // The session's end (and AudioSocketTapEnd) follows.
+            tap.stop("the tapped channel hung up before the tap started");
+            return Err(format!("{name}: the channel is hanging up; no tap started"));
+        }
     }
-    let mut list = lock(&taps.0);
-    list.push(tap);
-    let ended = list.iter().filter(|t| !t.live()).count();
-    if ended > MAX_ENDED_TAPS {
-        let mut drop_ended = ended - MAX_ENDED_TAPS;
-        list.retain(|t| {
-            let keep = t.live() || drop_ended == 0;
-            if !keep {
-                drop_ended -= 1;
-            }
-            keep
-        });
-    }
-    drop(list);
     ast_log!(
         Level::Verbose(3),
         "{name}: AudioSocket tap {uuid} started: {} to {}{}",
@@ -354,14 +423,27 @@ fn start(chan: Channel<'_>, uuid: &str, value: &str) -> Result<(), String> {
             ""
         }
     );
-    Ok(())
+    Ok(tap)
+}
+
+/// Before the module's code goes: takes every ended tap's audiohook and
+/// the taps' datastore off every channel (unload refuses while a tap is
+/// live, so none is). Returns how many channels had taps.
+pub fn release_all() -> usize {
+    TAPS.take_from_all_channels(|chan, taps| {
+        for tap in &lock(&taps.0).taps {
+            if let Some(hook) = tap.hook.get() {
+                hook.remove(chan);
+            }
+        }
+    })
 }
 
 /// The channel's tap with `uuid`, the latest if several ran.
 fn find(chan: Channel<'_>, uuid: &str) -> Option<Arc<Tap>> {
     let taps = TAPS.get(chan)?;
     let list = lock(&taps.0);
-    list.iter().rev().find(|t| t.uuid == uuid).cloned()
+    list.taps.iter().rev().find(|t| t.uuid == uuid).cloned()
 }
 
 pub struct TapFunction;
@@ -376,7 +458,8 @@ impl DialplanFunction for TapFunction {
 Set(AUDIOSOCKET_TAP(uuid)=host:port[,options]) starts a tap: the server gets
 the UUID message, then the channel's audio as 20 ms frames, while the call
 goes on (Dial, Queue, bridges, transfers). The dialplan continues at once.
-A second tap with a UUID already active on the channel is refused.
+A second tap with a UUID already active on the channel is refused, and so
+is a ninth live tap on one channel.
 Set(AUDIOSOCKET_TAP(uuid)=) stops it: the server gets the hangup message,
 then the connection closes. AMI Setvar, ARI's channel variables and CLI
 'dialplan set chanvar' reach the function the same way.
@@ -396,8 +479,10 @@ Options:
   c(codec)    The rate: slin (8 kHz, the default) ... slin192.
   t(seconds)  Connect timeout (default 2).
   s, s(name)  TLS to the server, as for AudioSocket().
-  m, m(V1^V2) Call context (0x23) to the server, with \"direction\"; the
-              server may set variables on the tapped channel (0x24).
+  m, m(V1^V2) Call context (0x23) to the server, with \"direction\".
+  v(N1^P*)    The variables the server may set on the tapped channel
+              (0x24): names, and patterns with *. Without it a tap's
+              server sets nothing.
   w           Whisper: audio the server sends is mixed into what the party
               hears, at real-time pace, while frames are written to the
               channel. Without w, the server's audio is read and dropped.

@@ -2,8 +2,9 @@
 //! pace (the digit, then a gap), however fast the server sends them: a
 //! server that floods `0x03` makes no flood of digits (RTP events, tones,
 //! AMI events and log lines), and what does not fit the short queue is
-//! dropped and counted. And the marks a call may report, at most, a
-//! second: each is an AMI event and a message back.
+//! dropped and counted. And a token bucket for what a server may do only
+//! so often: marks (each an AMI event and a message back) and variables
+//! set on the channel.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -51,28 +52,34 @@ impl Digits {
 /// Mark events a call may emit a second, and at once.
 pub const MARKS_PER_SECOND: u32 = 50;
 
-/// A token bucket for marks: [`MARKS_PER_SECOND`] a second, as many at once.
-pub(crate) struct MarkBudget {
+/// A token bucket: so many a second on average, in bursts of so many.
+pub(crate) struct Budget {
+    per_second: f64,
+    burst: f64,
     tokens: f64,
     last: Option<Instant>,
 }
 
-impl Default for MarkBudget {
-    fn default() -> Self {
-        MarkBudget {
-            tokens: f64::from(MARKS_PER_SECOND),
+impl Budget {
+    pub fn new(per_second: u32, burst: u32) -> Budget {
+        Budget {
+            per_second: f64::from(per_second),
+            burst: f64::from(burst),
+            tokens: f64::from(burst),
             last: None,
         }
     }
-}
 
-impl MarkBudget {
-    /// Whether one more mark may be reported now.
+    /// Marks: [`MARKS_PER_SECOND`] a second, as many at once.
+    pub fn marks() -> Budget {
+        Budget::new(MARKS_PER_SECOND, MARKS_PER_SECOND)
+    }
+
+    /// Whether one more may go now.
     pub fn take(&mut self, now: Instant) -> bool {
-        let rate = f64::from(MARKS_PER_SECOND);
         if let Some(last) = self.last {
-            let refill = now.saturating_duration_since(last).as_secs_f64() * rate;
-            self.tokens = (self.tokens + refill).min(rate);
+            let refill = now.saturating_duration_since(last).as_secs_f64() * self.per_second;
+            self.tokens = (self.tokens + refill).min(self.burst);
         }
         self.last = Some(now);
         if self.tokens >= 1.0 {
@@ -117,7 +124,7 @@ mod tests {
     #[test]
     fn marks_are_bounded_per_second_with_a_burst_allowed() {
         let t0 = Instant::now();
-        let mut b = MarkBudget::default();
+        let mut b = Budget::marks();
         let at_once = (0..200).filter(|_| b.take(t0)).count();
         assert_eq!(at_once, MARKS_PER_SECOND as usize);
         let second_later = (0..200)
@@ -125,7 +132,7 @@ mod tests {
             .count();
         assert_eq!(second_later, MARKS_PER_SECOND as usize);
         // A mark every 20 ms (one a frame) is never refused.
-        let mut b = MarkBudget::default();
+        let mut b = Budget::marks();
         assert!((0..500u32).all(|i| b.take(t0 + Duration::from_millis(20) * i)));
     }
 }

@@ -11,7 +11,7 @@ use crossbeam_channel::{bounded, Receiver};
 
 use super::caller_clock::CallerClock;
 use super::census;
-use super::digits::{Digits, MarkBudget};
+use super::digits::{Budget, Digits};
 use super::events::Queued;
 use super::fd::TimerFd;
 use super::io_thread::IoThread;
@@ -54,7 +54,7 @@ pub struct Session {
     pub(super) waiting: Waiting,
     /// The server's digits waiting their turn.
     pub(super) digits: Digits,
-    pub(super) mark_budget: MarkBudget,
+    pub(super) mark_budget: Budget,
     /// The kinds of drops already logged on this call.
     pub(super) logged_drops: u8,
     pub(super) rate: Rate,
@@ -74,10 +74,15 @@ pub struct Session {
 impl Session {
     /// Starts the session's I/O thread, which resolves and connects at once.
     pub fn start(config: SessionConfig, log: Arc<dyn Log>) -> io::Result<Session> {
+        #[cfg(feature = "fault-injection")]
+        if crate::fault::fails(crate::fault::SESSION_START_FAILS, &config.uuid) {
+            return Err(io::Error::other("fault injection"));
+        }
         let (rate, max_lateness, low_latency) =
             (config.rate, config.max_lateness, config.low_latency);
+        let frame_bytes_up = config.frame_bytes_up();
         let outbox_limit =
-            SessionConfig::frames_in(config.uplink_buffer) * (rate.frame_bytes() + HEADER_LEN);
+            SessionConfig::frames_in(config.uplink_buffer) * (frame_bytes_up + HEADER_LEN);
         let shared = Arc::new(Shared::new(Outbox::new(outbox_limit))?);
         // Room for the queued part of the playout buffer plus the events
         // around its frames.
@@ -95,7 +100,16 @@ impl Session {
         });
         let name = format!("audiosock {}", config.server.port);
         let label = config.label.clone();
-        let io = IoThread::new(config, shared.clone(), queue_tx, log.clone());
+        // A tap's session is over when its I/O thread is: nothing waits
+        // on it that would notice its end sooner than its next frame.
+        let leaves_with_io = config.tap.is_some().then_some(census_id);
+        let io = IoThread::new(
+            config,
+            shared.clone(),
+            queue_tx,
+            log.clone(),
+            leaves_with_io,
+        );
         let io_finished = match threads::spawn(&name, move || io.run()) {
             Ok(finished) => finished,
             Err(e) => {
@@ -119,12 +133,12 @@ impl Session {
             style: Style::Readable,
             waiting: Waiting::Nothing,
             digits: Digits::default(),
-            mark_budget: MarkBudget::default(),
+            mark_budget: Budget::marks(),
             logged_drops: 0,
             rate,
             connected: false,
             ended: false,
-            scratch: Vec::with_capacity(rate.frame_bytes() + HEADER_LEN),
+            scratch: Vec::with_capacity(frame_bytes_up + HEADER_LEN),
             logged_drop: false,
             log,
             label,

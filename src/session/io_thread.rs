@@ -58,6 +58,8 @@ pub(crate) struct IoThread {
     last_heard: Instant,
     /// With TLS, what reads and decrypts the socket.
     tls_in: Option<TlsReader>,
+    /// The census entry that ends with this thread (a tap's), if any.
+    census_id: Option<u64>,
 }
 
 impl IoThread {
@@ -66,6 +68,7 @@ impl IoThread {
         shared: Arc<Shared>,
         queue: Sender<Queued>,
         log: Arc<dyn Log>,
+        census_id: Option<u64>,
     ) -> Self {
         let input = ServerInput::new(config.input_options());
         let pending_limit = config.pending_frames();
@@ -84,6 +87,7 @@ impl IoThread {
             stream_due: None,
             last_heard: Instant::now(),
             tls_in: None,
+            census_id,
         }
     }
 
@@ -94,6 +98,7 @@ impl IoThread {
         let label = self.config.label.clone();
         let log = self.log.clone();
         let on_end = self.config.on_end.take();
+        let census_id = self.census_id;
         let end = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work())) {
             Ok(end) => end,
             Err(p) => {
@@ -115,6 +120,9 @@ impl IoThread {
         shared.chan_wake.wake();
         if let Some(listener) = on_end {
             (listener.0)(&end, shared.stats.snapshot());
+        }
+        if let Some(id) = census_id {
+            super::census::leave(id);
         }
     }
 
@@ -163,10 +171,7 @@ impl IoThread {
 
     fn stream(&mut self, stream: TcpStream, tls: Option<TlsChannel>) -> EndReason {
         // About a second of audio in the kernel (which doubles the figure).
-        cap_send_buffer(
-            &stream,
-            (self.config.rate.frame_bytes() * 50).max(16 * 1024),
-        );
+        cap_send_buffer(&stream, (self.config.frame_bytes_up() * 50).max(16 * 1024));
         #[cfg(feature = "fault-injection")]
         crate::fault::at(crate::fault::PANIC_IN_IO_THREAD, &self.config.uuid);
         let stream = Arc::new(stream);
@@ -413,7 +418,9 @@ impl IoThread {
             }
         };
         let room = self.pending_bytes.saturating_sub(self.pending_cost());
-        let end = self.input.process(&mut self.pending, room, &mut bad);
+        let end = self
+            .input
+            .process(&mut self.pending, room, Instant::now(), &mut bad);
         self.flush_pending();
         end
     }

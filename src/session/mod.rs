@@ -64,6 +64,7 @@ pub use server_input::{BadInput, InputOptions, ServerInput, MAX_MARK_ID};
 pub use session_config::{EndListener, SessionConfig, TapDirection};
 pub use stats::StatsSnapshot;
 pub use tap::{Side, TapMixer, Whisper};
+pub use variables::{VariablePolicy, MAX_VARIABLES, UPDATES_PER_SECOND};
 
 #[cfg(test)]
 mod tests;

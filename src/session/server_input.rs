@@ -3,12 +3,14 @@
 //! order, bad input skipped and reported. Pure, so the fuzz target drives
 //! exactly what the I/O thread runs.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::time::Instant;
 
 use super::assembler::Assembler;
+use super::digits::Budget;
 use super::end_reason::{EndReason, ErrorCode, Hangup};
 use super::events::{AudioFrame, Mark, Queued};
-use super::variables::{parse_set_variable, MAX_VARIABLES};
+use super::variables::{parse_set_variable, VariablePolicy, MAX_VARIABLES, UPDATES_PER_SECOND};
 use crate::protocol::{is_dtmf_digit, Decoder, Message, Rate};
 
 /// Kinds of bad input, each reported as "first of its kind" once per call.
@@ -25,6 +27,8 @@ pub enum BadInput {
     BadVariable = 64,
     /// A kind only the module sends (`0x23`, `0x25`).
     WrongWay = 128,
+    /// Variables set faster than the call allows.
+    VariableFlood = 256,
 }
 
 /// The longest mark id a server may use: what `AUDIOSOCKET(mark)` allows,
@@ -32,13 +36,14 @@ pub enum BadInput {
 pub const MAX_MARK_ID: usize = 255;
 
 /// What a call accepts from its server besides audio and DTMF.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputOptions {
     pub rate: Rate,
     /// The barge-in extension's kinds mean something (option `b`).
     pub barge_in: bool,
-    /// The server may set channel variables (option `m`).
-    pub variables: bool,
+    /// `0x24` means something (options `m`, `v()`), and the names the
+    /// server may set; None: an unknown kind.
+    pub variables: Option<VariablePolicy>,
     /// The server's audio is played; otherwise it is read and dropped (a
     /// tap without `w`).
     pub play_audio: bool,
@@ -49,7 +54,7 @@ impl InputOptions {
         InputOptions {
             rate,
             barge_in: false,
-            variables: false,
+            variables: None,
             play_audio: true,
         }
     }
@@ -59,8 +64,9 @@ pub struct ServerInput {
     decoder: Decoder,
     assembler: Assembler,
     options: InputOptions,
-    /// Variables the server has set on this call.
-    variables_set: usize,
+    /// The variables the server has set on this call.
+    variables_set: HashSet<String>,
+    variable_budget: Budget,
     reported: u32,
 }
 
@@ -70,7 +76,8 @@ impl ServerInput {
             decoder: Decoder::new(),
             assembler: Assembler::new(options.rate.frame_bytes()),
             options,
-            variables_set: 0,
+            variables_set: HashSet::new(),
+            variable_budget: Budget::new(UPDATES_PER_SECOND, MAX_VARIABLES as u32),
             reported: 0,
         }
     }
@@ -93,12 +100,13 @@ impl ServerInput {
     /// until what it appended holds `room` bytes (the rest waits in the
     /// decoder, which never holds more than one maximal message). `bad`
     /// hears of each skipped message: its kind, whether it is the first of
-    /// that kind on this call, and a description. Returns how the call
-    /// ends when a message ends it.
+    /// that kind on this call, and a description. `now` is when the bytes
+    /// were read. Returns how the call ends when a message ends it.
     pub fn process(
         &mut self,
         out: &mut VecDeque<Queued>,
         room: usize,
+        now: Instant,
         bad: &mut dyn FnMut(BadInput, bool, String),
     ) -> Option<EndReason> {
         let (mut seen, mut added) = (out.len(), 0);
@@ -116,7 +124,7 @@ impl ServerInput {
                 self.reported |= what as u32;
                 bad(what, first, text);
             };
-            let options = self.options;
+            let options = &self.options;
             match msg {
                 Message::Hangup => {
                     flush(&mut self.assembler, out);
@@ -133,7 +141,11 @@ impl ServerInput {
                 }
                 Message::Audio(rate, _) => report(
                     BadInput::WrongRate,
-                    format!("{} Hz audio on a {} Hz call", rate.hz(), options.rate.hz()),
+                    format!(
+                        "{} Hz audio on a call at {} Hz",
+                        rate.hz(),
+                        options.rate.hz()
+                    ),
                 ),
                 Message::Dtmf(&[d]) if is_dtmf_digit(d.to_ascii_uppercase()) => {
                     flush(&mut self.assembler, out);
@@ -176,29 +188,53 @@ impl ServerInput {
                         msg_kind(&msg)
                     ),
                 ),
-                Message::SetVariable(payload) if options.variables => {
-                    if self.variables_set >= MAX_VARIABLES {
+                Message::SetVariable(payload) => {
+                    let Some(policy) = &options.variables else {
+                        report(
+                            BadInput::UnknownKind,
+                            "message kind 0x24 of the call-context extension, which this call \
+                             did not turn on (option m)"
+                                .into(),
+                        );
+                        continue;
+                    };
+                    let (name, value) = match parse_set_variable(payload) {
+                        Ok(set) => set,
+                        Err(why) => {
+                            report(BadInput::BadVariable, format!("a variable {why}"));
+                            continue;
+                        }
+                    };
+                    if let Err(why) = policy.allows(&name) {
+                        report(BadInput::BadVariable, format!("a variable {why}"));
+                        continue;
+                    }
+                    if !self.variables_set.contains(&name)
+                        && self.variables_set.len() >= MAX_VARIABLES
+                    {
                         report(
                             BadInput::BadVariable,
-                            format!("a variable beyond the {MAX_VARIABLES} one call may set"),
+                            format!(
+                                "a variable named {name}, beyond the {MAX_VARIABLES} distinct \
+                                 names one call may set"
+                            ),
                         );
                         continue;
                     }
-                    match parse_set_variable(payload) {
-                        Ok((name, value)) => {
-                            self.variables_set += 1;
-                            flush(&mut self.assembler, out);
-                            out.push_back(Queued::SetVariable { name, value });
-                        }
-                        Err(why) => report(BadInput::BadVariable, format!("a variable {why}")),
+                    if !self.variable_budget.take(now) {
+                        report(
+                            BadInput::VariableFlood,
+                            format!(
+                                "more variables than {UPDATES_PER_SECOND} a second (in bursts \
+                                 of {MAX_VARIABLES}): {name} dropped"
+                            ),
+                        );
+                        continue;
                     }
+                    self.variables_set.insert(name.clone());
+                    flush(&mut self.assembler, out);
+                    out.push_back(Queued::SetVariable { name, value });
                 }
-                Message::SetVariable(_) => report(
-                    BadInput::UnknownKind,
-                    "message kind 0x24 of the call-context extension, which this call did \
-                     not turn on (option m)"
-                        .into(),
-                ),
                 Message::Context(_) | Message::Stereo(_) => report(
                     BadInput::WrongWay,
                     format!(

@@ -10,6 +10,7 @@ use super::server_addr::ServerAddr;
 use super::server_input::InputOptions;
 use super::stats::StatsSnapshot;
 use super::tls::TlsClient;
+use super::variables::VariablePolicy;
 use crate::protocol::Rate;
 
 /// What a tap streams.
@@ -89,8 +90,11 @@ pub struct SessionConfig {
     /// TLS to the server, with this profile; None: plain TCP.
     pub tls: Option<TlsClient>,
     /// The call-context extension (option `m`): this JSON object goes to
-    /// the server right after the UUID, and the server may set variables.
+    /// the server right after the UUID.
     pub context: Option<Vec<u8>>,
+    /// The variables the server may set (`0x24`, with option `m` or
+    /// `v()`); None: `0x24` is an unknown kind.
+    pub variables: Option<VariablePolicy>,
     /// A live tap streaming this side of its channel; None for a call.
     pub tap: Option<TapDirection>,
     /// Whether the server's audio is played (a tap without `w` reads and
@@ -124,6 +128,7 @@ impl SessionConfig {
             barge_in: false,
             tls: None,
             context: None,
+            variables: None,
             tap: None,
             play_server_audio: true,
             on_end: None,
@@ -137,8 +142,18 @@ impl SessionConfig {
         InputOptions {
             rate: self.rate,
             barge_in: self.barge_in,
-            variables: self.context.is_some(),
+            variables: self.variables.clone(),
             play_audio: self.play_server_audio,
+        }
+    }
+
+    /// Bytes of one 20 ms frame of audio to the server: two channels' worth
+    /// for a stereo tap, so that every bound on what waits for the server
+    /// holds the same time of audio.
+    pub(crate) fn frame_bytes_up(&self) -> usize {
+        match self.tap {
+            Some(TapDirection::Stereo) => 2 * self.rate.frame_bytes(),
+            _ => self.rate.frame_bytes(),
         }
     }
 

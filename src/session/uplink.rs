@@ -30,7 +30,7 @@ impl Session {
         let mut msg = std::mem::take(&mut self.scratch);
         msg.clear();
         encode_audio(&mut msg, self.rate, pcm);
-        self.send(&msg, true);
+        self.send(&msg, true, pcm.len());
         self.scratch = msg;
     }
 
@@ -43,7 +43,7 @@ impl Session {
         let mut msg = std::mem::take(&mut self.scratch);
         msg.clear();
         encode_stereo(&mut msg, pcm);
-        self.send(&msg, true);
+        self.send(&msg, true, pcm.len());
         self.scratch = msg;
     }
 
@@ -55,26 +55,27 @@ impl Session {
         }
         let mut msg = Vec::with_capacity(4);
         encode_dtmf(&mut msg, digit);
-        self.send(&msg, true);
+        self.send(&msg, true, 0);
     }
 
     /// Barge-in: tells the server its mark `id` has been played.
     pub(super) fn send_mark_played(&mut self, id: &[u8]) {
         let mut msg = Vec::with_capacity(id.len() + 3);
         encode_mark(&mut msg, id);
-        self.send(&msg, false);
+        self.send(&msg, false, 0);
     }
 
     /// Barge-in: tells the server nothing is left to play.
     pub(super) fn send_drained(&mut self) {
         let mut msg = Vec::with_capacity(3);
         encode_drained(&mut msg);
-        self.send(&msg, false);
+        self.send(&msg, false, 0);
     }
 
     /// `frame`: counted among the frames sent (audio and DTMF are; the
-    /// extension's replies are not).
-    fn send(&mut self, msg: &[u8], frame: bool) {
+    /// extension's replies are not); `audio`: the bytes of audio it holds,
+    /// counted as `bytes_up` (as `bytes_down` counts the audio played).
+    fn send(&mut self, msg: &[u8], frame: bool, audio: usize) {
         if !self.connected || self.ended {
             return;
         }
@@ -82,7 +83,7 @@ impl Session {
         let pushed = shared.outbox.push(msg);
         if matches!(pushed, Pushed::Sent | Pushed::Queued | Pushed::NowWaiting) {
             Stats::add(&shared.stats.frames_up, u64::from(frame));
-            Stats::add(&shared.stats.bytes_up, msg.len() as u64);
+            Stats::add(&shared.stats.bytes_up, audio as u64);
             shared.note_sent();
         }
         match pushed {

@@ -91,6 +91,8 @@ impl Message {
 pub struct Ami {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
+    /// Where AMI listens: another connection may be made to it.
+    pub port: u16,
 }
 
 impl Ami {
@@ -104,6 +106,7 @@ impl Ami {
         let mut ami = Ami {
             reader: BufReader::new(stream),
             writer,
+            port,
         };
         ami.send("Action: Login\r\nUsername: test\r\nSecret: test\r\n");
         ami

@@ -1,13 +1,24 @@
 //! The call-context extension over loopback: the context right after the
-//! UUID and only with `m`; variables from the server by the rules, up to
-//! the limit, and nothing new without `m`.
+//! UUID and only with `m`; variables from the server by the rules (the
+//! names allowed, distinct names up to the limit, updates at a bounded
+//! rate), and nothing new without `m`.
 
 use super::*;
+use crate::session::{VariablePolicy, MAX_VARIABLES, UPDATES_PER_SECOND};
 
 fn with_context(addr: ServerAddr, context: Option<&[u8]>) -> (Session, Arc<Captured>) {
+    with_policy(addr, context, context.map(|_| "BOT_*^GREETING^V*"))
+}
+
+fn with_policy(
+    addr: ServerAddr,
+    context: Option<&[u8]>,
+    allowed: Option<&str>,
+) -> (Session, Arc<Captured>) {
     let log = Arc::new(Captured::default());
     let mut cfg = SessionConfig::new(UUID, addr, Rate::Hz8000, "Test/chan");
     cfg.context = context.map(<[u8]>::to_vec);
+    cfg.variables = allowed.map(|a| VariablePolicy::parse(a, '^').unwrap());
     (Session::start(cfg, log.clone()).unwrap(), log)
 }
 
@@ -61,6 +72,8 @@ fn a_servers_variables_are_set_by_the_rules_and_bad_ones_logged_once() {
         set_variable(&mut wire, bad);
     }
     set_variable(&mut wire, format!("{}=1", "N".repeat(65)).as_bytes());
+    // Well formed, but not the call's to set.
+    set_variable(&mut wire, b"NOTALLOWED=1");
     set_variable(&mut wire, b"BOT_RESULT=transfer");
     encode_audio(&mut wire, Rate::Hz8000, &[1; 320]);
     set_variable(&mut wire, "GREETING=Grüß \"Gott\"".as_bytes());
@@ -95,7 +108,93 @@ fn a_servers_variables_are_set_by_the_rules_and_bad_ones_logged_once() {
             && w[0].contains("named '_INHERITED'"),
         "{w:?}"
     );
-    assert_eq!(s.stats().protocol_errors, 7 + 438);
+    assert_eq!(s.stats().protocol_errors, 8 + 438);
+}
+
+#[test]
+fn names_asterisk_acts_on_are_refused_even_when_everything_is_allowed() {
+    let (l, addr) = listener();
+    let (mut s, log) = with_policy(addr, Some(b"{}"), Some("*"));
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    let mut wire = Vec::new();
+    for steer in [
+        &b"BRIDGE_FEATURES=T"[..],
+        b"TRANSFER_CONTEXT=from-internal",
+        b"DYNAMIC_FEATURES=evil",
+        b"FORWARD_CONTEXT=trunk",
+        b"OUTBOUND_GROUP=x",
+        b"DIALSTATUS=ANSWER",
+        b"GOSUB_RETVAL=1",
+        b"AUDIOSOCKET_STATUS=SERVER_HANGUP",
+        b"AUDIOSOCKET_ERROR_CODE=",
+    ] {
+        set_variable(&mut wire, steer);
+    }
+    set_variable(&mut wire, b"ANY_NAME=ok");
+    wire.extend_from_slice(&[0, 0, 0]);
+    peer.write_all(&wire).unwrap();
+    let ev = pump(&mut s, Duration::from_secs(2));
+    assert_eq!(variables(&ev), [("ANY_NAME".to_string(), "ok".to_string())]);
+    let w = log.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("named BRIDGE_FEATURES, which Asterisk acts on (main/features.c)"),
+        "names the variable and why: {w:?}"
+    );
+    assert_eq!(s.stats().protocol_errors, 9);
+}
+
+#[test]
+fn a_name_may_be_updated_all_call_long_at_a_bounded_rate() {
+    let (l, addr) = listener();
+    let (mut s, log) = with_policy(addr, None, Some("BOT_*"));
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    // A burst far beyond the rate: the first MAX_VARIABLES pass.
+    let mut wire = Vec::new();
+    for i in 0..200 {
+        set_variable(&mut wire, format!("BOT_STATUS={i}").as_bytes());
+    }
+    peer.write_all(&wire).unwrap();
+    let burst = variables(&pump(&mut s, Duration::from_millis(300)));
+    assert_eq!(burst.len(), MAX_VARIABLES);
+    assert_eq!(burst.last().unwrap().1, (MAX_VARIABLES - 1).to_string());
+    let w = log.warnings();
+    assert!(
+        w.len() == 1
+            && w[0].contains(&format!(
+                "more variables than {UPDATES_PER_SECOND} a second"
+            )),
+        "{w:?}"
+    );
+    // Then a bot that updates its status a few times a second, for longer
+    // than any count would allow: every update is set.
+    let mut set = Vec::new();
+    for i in 0..12 {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut wire = Vec::new();
+        set_variable(&mut wire, format!("BOT_STATUS=late{i}").as_bytes());
+        peer.write_all(&wire).unwrap();
+        set.extend(variables(&pump(&mut s, Duration::from_millis(20))));
+    }
+    set.extend(variables(&pump(&mut s, Duration::from_millis(200))));
+    let values: Vec<String> = set.into_iter().map(|(_, v)| v).collect();
+    let want: Vec<String> = (0..12).map(|i| format!("late{i}")).collect();
+    assert_eq!(values, want);
+    // Updates count one name: a second name is still welcome.
+    peer.write_all(&{
+        let mut w = Vec::new();
+        set_variable(&mut w, b"BOT_RESULT=done");
+        w.extend_from_slice(&[0, 0, 0]);
+        w
+    })
+    .unwrap();
+    let ev = pump(&mut s, Duration::from_secs(1));
+    assert_eq!(
+        variables(&ev),
+        [("BOT_RESULT".to_string(), "done".to_string())]
+    );
 }
 
 #[test]

@@ -140,3 +140,55 @@ fn a_whisper_takes_the_servers_audio_in_order_as_frames_make_room() {
     assert!(whisper.mix_into(&mut frame, &mut s, Instant::now(), |_| {}));
     assert_eq!(frame, vec![11, 0, 21, 0]);
 }
+
+/// Frames a tap sends to a server that never reads, before the first is
+/// dropped: what waits for it, in the kernel and the outbox.
+fn frames_held_for_a_stalled_server(direction: TapDirection) -> u64 {
+    let (l, addr) = listener();
+    // The server's own buffer as small as Linux makes it, so that what
+    // is measured is what the module holds.
+    // SAFETY: a live listening socket; the option's value is a plain int
+    // (inherited by the accepted socket).
+    unsafe {
+        let size: libc::c_int = 1;
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&l),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    let (mut s, _ends) = tap(addr, false, direction);
+    let (mut peer, _) = l.accept().unwrap();
+    read_msg(&mut peer).unwrap();
+    control_events(&mut s, |e| e.contains(&Event::Connected));
+    let frame = vec![7u8; Rate::Hz8000.frame_bytes()];
+    let stereo = vec![7u8; 2 * Rate::Hz8000.frame_bytes()];
+    for sent in 1..=2_000u64 {
+        match direction {
+            TapDirection::Stereo => s.send_stereo(&stereo),
+            _ => s.send_audio(&frame),
+        }
+        if s.stats().dropped_up > 0 {
+            return sent - 1;
+        }
+        // The I/O thread moves what waits into the kernel as it can.
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    panic!("nothing was dropped for a server that never reads");
+}
+
+#[test]
+fn a_stereo_tap_holds_as_many_seconds_for_a_stalled_server_as_a_mono_one() {
+    let mono = frames_held_for_a_stalled_server(TapDirection::Both);
+    let stereo = frames_held_for_a_stalled_server(TapDirection::Stereo);
+    // About uplink_buffer (a second: 50 frames) in the outbox, and as much
+    // in the kernel; the same frames either way, give or take a few.
+    assert!((60..=200).contains(&mono), "mono: {mono} frames");
+    let ratio = stereo as f64 / mono as f64;
+    assert!(
+        (0.8..=1.25).contains(&ratio),
+        "stereo {stereo} frames, mono {mono}"
+    );
+}
