@@ -114,6 +114,7 @@ const TYPES: &[&str] = &[
 
 const VARS: &[&str] = &[
     "ast_format_slin.*",
+    "ast_format_ulaw",
     "ast_null_frame",
     "ars_gpl_key",
     "AST_FRIENDLY_OFFSET",

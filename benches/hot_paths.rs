@@ -237,6 +237,7 @@ fn per_frame(kind: ChannelThread, label: &str) {
     let server = ServerAddr {
         host: "127.0.0.1".into(),
         port: port.trim().parse().unwrap(),
+        shown: None,
     };
     let mut sessions: Vec<Session> = (0..CALLS)
         .map(|i| {

@@ -13,5 +13,6 @@ extern struct ast_format *ast_format_slin44;
 extern struct ast_format *ast_format_slin48;
 extern struct ast_format *ast_format_slin96;
 extern struct ast_format *ast_format_slin192;
+extern struct ast_format *ast_format_ulaw;
 
 #endif

@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
         barge_in: data[0] & 0x80 != 0,
         variables: (data[0] & 0x40 != 0).then(|| VariablePolicy::parse("*", ',').unwrap()),
         play_audio: data[0] & 0x20 == 0,
+        keep_flushed_marks: data[0] & 0x10 != 0,
     };
     let chunk = 1 + (data[1] as usize % 64) * 37;
     let room = if data[1] & 0x40 != 0 { 4096 } else { usize::MAX };
@@ -44,16 +45,18 @@ fuzz_target!(|data: &[u8]| {
         rest = &rest[n..];
         ended = input.process(&mut events, room, now, &mut |_, _, _| bad += 1);
         assert!(input.buffered() < HEADER_LEN + MAX_PAYLOAD);
-        flushed_in_order(&events);
+        flushed_in_order(&events, options.keep_flushed_marks);
         if ended.is_none() && events.len() % 3 == 0 {
             input.flush_partial(&mut events);
         }
         if ended.is_none() && data[1] & 0x80 != 0 && events.len() % 5 == 0 {
             // A flush from Asterisk's side, between two reads.
             input.discard_audio(&mut events);
-            assert!(!events
-                .iter()
-                .any(|e| matches!(e, Queued::Audio(_) | Queued::Mark(_))));
+            assert!(!events.iter().any(|e| match e {
+                Queued::Audio(_) => true,
+                Queued::Mark(_) => !options.keep_flushed_marks,
+                _ => false,
+            }));
         }
         // The I/O thread hands on what it is given.
         while events.len() > 64 {
@@ -69,13 +72,15 @@ fuzz_target!(|data: &[u8]| {
     assert!(ended.is_some());
 });
 
-/// No audio or mark stands before a flush in what waits to be queued.
-fn flushed_in_order(events: &VecDeque<Queued>) {
+/// No audio (nor a mark, unless flushed marks are kept to be answered)
+/// stands before a flush in what waits to be queued.
+fn flushed_in_order(events: &VecDeque<Queued>, keep_marks: bool) {
     if let Some(last_flush) = events.iter().rposition(|e| matches!(e, Queued::Flush)) {
-        assert!(!events
-            .iter()
-            .take(last_flush)
-            .any(|e| matches!(e, Queued::Audio(_) | Queued::Mark(_))));
+        assert!(!events.iter().take(last_flush).any(|e| match e {
+            Queued::Audio(_) => true,
+            Queued::Mark(_) => !keep_marks,
+            _ => false,
+        }));
     }
 }
 

@@ -42,6 +42,14 @@ impl Format {
         (!ptr.is_null()).then_some(Format(ptr))
     }
 
+    /// The cached G.711 µ-law format.
+    pub fn ulaw() -> Option<Format> {
+        // SAFETY: as for slin: set by the core's format cache before any
+        // module loads, only read here.
+        let ptr = unsafe { sys::ast_format_ulaw };
+        (!ptr.is_null()).then_some(Format(ptr))
+    }
+
     pub(super) fn as_ptr(self) -> *mut sys::ast_format {
         self.0
     }

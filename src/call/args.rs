@@ -8,8 +8,10 @@ use uuid::Uuid;
 
 use super::settings::Settings;
 pub use super::tls_settings::TlsChoice;
+use crate::protocol::twilio::Track;
 use crate::protocol::Rate;
 use crate::session::tls::TlsClient;
+use crate::session::websocket::{parse_url, Dialect, WebSocketTarget};
 use crate::session::{ServerAddr, SessionConfig, TapDirection, VariablePolicy};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -35,6 +37,9 @@ pub struct CallOptions {
     /// `v(NAME^GLOB*)`: the variables the server may set on this call,
     /// instead of `server_variables`.
     pub server_variables: Option<VariablePolicy>,
+    /// `p(twilio|audiosocket)`: what the messages on a WebSocket say,
+    /// instead of the profile's `dialect`.
+    pub dialect: Option<Dialect>,
 }
 
 /// Where options are given: the options each accepts differ.
@@ -99,15 +104,127 @@ pub struct RequestedFormat {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallArgs {
     pub uuid: Uuid,
+    /// Where the server is (once [`CallArgs::resolve`] has looked a
+    /// profile up).
     pub server: ServerAddr,
+    /// Over a WebSocket: where on the server, and what the messages say.
+    pub websocket: Option<WebSocketTarget>,
+    /// `ws:name`: the WebSocket profile still to look up.
+    pub profile: Option<String>,
+    /// A profile's `tls`, for a call that does not say (`s`).
+    pub profile_tls: Option<TlsChoice>,
     pub options: CallOptions,
     /// A call, or a tap.
     pub given: Given,
 }
 
+/// How the dialplan names a server: `host:port`, `ws://...`/`wss://...`,
+/// or `ws:name` (a WebSocket profile of audiosocket.conf).
+fn parse_server(s: &str) -> Result<(ServerAddr, Option<WebSocketTarget>, Option<String>), String> {
+    let s = s.trim();
+    if s.starts_with("ws://") || s.starts_with("wss://") {
+        let (server, secure, resource) = parse_url(s)?;
+        let target = WebSocketTarget {
+            secure,
+            resource,
+            headers: Vec::new(),
+            dialect: Dialect::AudioSocket,
+            twilio_auth_token: None,
+            twilio_account_sid: None,
+        };
+        let shown = target.shown(&server.host, server.port);
+        return Ok((
+            ServerAddr {
+                shown: Some(shown),
+                ..server
+            },
+            Some(target),
+            None,
+        ));
+    }
+    if let Some(name) = s.strip_prefix("ws:") {
+        let well_formed = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !well_formed {
+            return Err(format!(
+                "'{s}' names no WebSocket profile (ws:NAME, a [NAME] section of \
+                 audiosocket.conf with type = websocket; a URL goes there, as a dial string \
+                 cannot hold one)"
+            ));
+        }
+        let placeholder = ServerAddr {
+            host: name.to_string(),
+            port: 1,
+            shown: Some(s.to_string()),
+        };
+        return Ok((placeholder, None, Some(name.to_string())));
+    }
+    Ok((ServerAddr::parse(s)?, None, None))
+}
+
 impl CallArgs {
-    /// The application's rate: c() if given, else `default_codec`, else 8 kHz.
+    /// Looks up the WebSocket profile `ws:name` names, if it does, and
+    /// checks that the options fit the dialect: Err says what is wrong.
+    pub fn resolve(&mut self, defaults: &Settings) -> Result<(), String> {
+        if let Some(name) = self.profile.take() {
+            let p = defaults.websockets.get(&name).ok_or_else(|| {
+                format!("no websocket profile [{name}] in audiosocket.conf (for ws:{name})")
+            })?;
+            self.server = p.server.clone();
+            self.websocket = Some(p.target.clone());
+            self.profile_tls = p.tls.clone();
+        }
+        if let Some(w) = &mut self.websocket {
+            if w.secure && self.profile_tls.is_none() {
+                self.profile_tls = Some(TlsChoice::Default);
+            }
+            if let Some(d) = self.options.dialect {
+                w.dialect = d;
+            }
+        } else if self.options.dialect == Some(Dialect::Twilio) {
+            return Err(
+                "option p(twilio): the Twilio dialect needs a WebSocket server (ws://, wss:// \
+                 or ws:NAME)"
+                    .into(),
+            );
+        }
+        if self.dialect() == Some(Dialect::Twilio) {
+            if let Some(r) = self.options.rate.filter(|r| *r != Rate::Hz8000) {
+                return Err(format!(
+                    "option c({}): the Twilio dialect carries µ-law at 8 kHz",
+                    r.format_name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the messages to the server say, over a WebSocket.
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.websocket.as_ref().map(|w| w.dialect)
+    }
+
+    /// The Twilio dialect's tracks: a call's caller; a tap's side, or both.
+    pub fn twilio_tracks(&self) -> Vec<Track> {
+        match self.options.direction {
+            Some(TapDirection::Out) => vec![Track::Outbound],
+            Some(TapDirection::Both | TapDirection::Stereo) => {
+                vec![Track::Inbound, Track::Outbound]
+            }
+            Some(TapDirection::In) => vec![Track::Inbound],
+            None if self.given == Given::Tap => vec![Track::Inbound, Track::Outbound],
+            None => vec![Track::Inbound],
+        }
+    }
+
+    /// The application's rate: c() if given, else `default_codec`, else 8
+    /// kHz; always 8 kHz in the Twilio dialect.
     pub fn rate(&self, defaults: &Settings) -> Rate {
+        if self.dialect() == Some(Dialect::Twilio) {
+            return Rate::Hz8000;
+        }
         self.options
             .rate
             .or(defaults.default_rate)
@@ -121,6 +238,9 @@ impl CallArgs {
     /// rate (ulaw and alaw: 8 kHz, opus: 48 kHz); 8 kHz. The audio is
     /// always signed linear at the rate its message kind says.
     pub fn channel_rate(&self, defaults: &Settings, requested: &[RequestedFormat]) -> Rate {
+        if self.dialect() == Some(Dialect::Twilio) {
+            return Rate::Hz8000;
+        }
         let slin = || {
             requested
                 .iter()
@@ -144,7 +264,13 @@ impl CallArgs {
     /// Err names a profile audiosocket.conf lacks, or says why the system's
     /// trusted certificates cannot be used.
     pub fn tls(&self, defaults: &Settings) -> Result<Option<TlsClient>, String> {
-        defaults.tls.for_call(self.options.tls.as_ref())
+        if self.websocket.as_ref().is_some_and(|w| !w.secure) {
+            // ws://: plain, whatever `[general] tls` says.
+            return Ok(None);
+        }
+        defaults
+            .tls
+            .for_call(self.options.tls.as_ref().or(self.profile_tls.as_ref()))
     }
 
     /// The variables the server may set: None when neither `m` nor `v()`
@@ -171,6 +297,9 @@ impl CallArgs {
         channel_id: &str,
         defaults: &Settings,
     ) -> Result<SessionConfig, String> {
+        if let Some(name) = &self.profile {
+            return Err(format!("the websocket profile [{name}] was not looked up"));
+        }
         let mut c = SessionConfig::new(
             *self.uuid.as_bytes(),
             self.server.clone(),
@@ -193,6 +322,13 @@ impl CallArgs {
         c.low_latency = defaults.low_latency;
         c.tls = self.tls(defaults)?;
         c.variables = self.variables(defaults);
+        c.websocket = self.websocket.clone();
+        if self.dialect() == Some(Dialect::Twilio) {
+            // Twilio's marks and clear are always on, and a clear answers
+            // the marks it drops.
+            c.barge_in = true;
+            c.answer_flushed_marks = true;
+        }
         Ok(c)
     }
 }
@@ -268,6 +404,13 @@ pub fn parse_options(s: &str) -> Result<CallOptions, String> {
                         format!("option d({v}): expected in, out, both or stereo")
                     })?);
             }
+            'p' => {
+                let v = need(value)?;
+                opts.dialect = Some(
+                    Dialect::parse(&v)
+                        .ok_or_else(|| format!("option p({v}): expected twilio or audiosocket"))?,
+                );
+            }
             'v' => {
                 let v = need(value)?;
                 opts.server_variables = Some(
@@ -298,12 +441,15 @@ pub fn parse_app_args(data: &str) -> Result<CallArgs, String> {
     }
     let mut parts = data.splitn(3, ',');
     let uuid = parse_uuid(parts.next().unwrap_or(""))?;
-    let server = ServerAddr::parse(parts.next().unwrap_or(""))?;
+    let (server, websocket, profile) = parse_server(parts.next().unwrap_or(""))?;
     let options = parse_options(parts.next().unwrap_or(""))?;
     options.check(Given::Call)?;
     Ok(CallArgs {
         uuid,
         server,
+        websocket,
+        profile,
+        profile_tls: None,
         options,
         given: Given::Call,
     })
@@ -314,12 +460,15 @@ pub fn parse_app_args(data: &str) -> Result<CallArgs, String> {
 pub fn parse_tap_args(uuid: &str, value: &str) -> Result<CallArgs, String> {
     let uuid = parse_uuid(uuid)?;
     let (server, options) = value.split_once(',').unwrap_or((value, ""));
-    let server = ServerAddr::parse(server)?;
+    let (server, websocket, profile) = parse_server(server)?;
     let options = parse_options(options)?;
     options.check(Given::Tap)?;
     Ok(CallArgs {
         uuid,
         server,
+        websocket,
+        profile,
+        profile_tls: None,
         options,
         given: Given::Tap,
     })
@@ -332,19 +481,28 @@ pub fn parse_tap_uuid(uuid: &str) -> Result<Uuid, String> {
 
 /// `host:port/uuid[/options]`, what follows `AudioSocket/` in a dial string.
 pub fn parse_dial_string(addr: &str) -> Result<CallArgs, String> {
+    if addr.trim_start().starts_with("ws://") || addr.trim_start().starts_with("wss://") {
+        return Err(format!(
+            "'{addr}': a dial string cannot hold a URL; put it in a websocket profile of \
+             audiosocket.conf and dial ws:NAME"
+        ));
+    }
     let parts: Vec<&str> = addr.split('/').collect();
     if parts.len() > 3 {
         return Err(format!(
             "too many '/' parts in '{addr}' (expected host:port/uuid[/options])"
         ));
     }
-    let server = ServerAddr::parse(parts[0])?;
+    let (server, websocket, profile) = parse_server(parts[0])?;
     let uuid = parse_uuid(parts.get(1).copied().unwrap_or(""))?;
     let options = parse_options(parts.get(2).copied().unwrap_or(""))?;
     options.check(Given::Call)?;
     Ok(CallArgs {
         uuid,
         server,
+        websocket,
+        profile,
+        profile_tls: None,
         options,
         given: Given::Call,
     })
@@ -413,6 +571,7 @@ mod tests {
             low_latency: false,
             tls: Default::default(),
             server_variables: VariablePolicy::none(),
+            websockets: Default::default(),
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
         assert_eq!(plain.rate(&defaults), Rate::Hz16000);
@@ -572,6 +731,109 @@ mod tests {
         );
         let e = parse_app_args(&format!("{U},h:1,v")).unwrap_err();
         assert!(e.contains("option v needs a value"), "{e}");
+    }
+
+    fn with_profiles() -> Settings {
+        use crate::call::config_file::test_section;
+        let sections = [
+            test_section("general", 1, &[("tls", "no")]),
+            test_section(
+                "bot",
+                3,
+                &[
+                    ("type", "websocket"),
+                    ("url", "wss://bot.example.com/twilio?k=1"),
+                    ("dialect", "twilio"),
+                ],
+            ),
+            test_section(
+                "plain",
+                8,
+                &[("type", "websocket"), ("url", "ws://10.0.0.9:8080/as")],
+            ),
+        ];
+        crate::call::settings::from_sections(&sections).unwrap()
+    }
+
+    #[test]
+    fn websocket_servers_inline_or_by_profile() {
+        let defaults = with_profiles();
+        let mut a = parse_app_args(&format!("{U},wss://bot.example.com/media?token=x")).unwrap();
+        a.resolve(&defaults).unwrap();
+        assert_eq!(a.server.to_string(), "wss://bot.example.com/media?...");
+        assert_eq!(
+            (a.server.host.as_str(), a.server.port),
+            ("bot.example.com", 443)
+        );
+        assert_eq!(a.dialect(), Some(Dialect::AudioSocket));
+        let c = a.session_config("x", "", &defaults).unwrap();
+        assert!(c.tls.is_some(), "wss is TLS");
+        assert_eq!(c.websocket.as_ref().unwrap().resource, "/media?token=x");
+        assert!(!c.barge_in);
+
+        let mut d = parse_dial_string(&format!("ws:bot/{U}")).unwrap();
+        assert!(
+            d.session_config("x", "", &defaults).is_err(),
+            "looked up first"
+        );
+        d.resolve(&defaults).unwrap();
+        assert_eq!(d.server.to_string(), "ws:bot");
+        assert_eq!(d.dialect(), Some(Dialect::Twilio));
+        let c = d.session_config("x", "", &defaults).unwrap();
+        assert!(c.barge_in && c.answer_flushed_marks);
+        assert_eq!(c.rate, Rate::Hz8000);
+        assert_eq!(d.channel_rate(&defaults, &[]), Rate::Hz8000);
+
+        let mut p = parse_app_args(&format!("{U},ws:plain,p(twilio)")).unwrap();
+        p.resolve(&defaults).unwrap();
+        assert_eq!(p.dialect(), Some(Dialect::Twilio));
+        assert!(
+            p.session_config("x", "", &defaults).unwrap().tls.is_none(),
+            "ws is plain"
+        );
+
+        let t = parse_tap_args(U, "ws:bot,d(out)").unwrap();
+        assert_eq!(t.twilio_tracks(), vec![Track::Outbound]);
+        let t = parse_tap_args(U, "ws:bot").unwrap();
+        assert_eq!(t.twilio_tracks(), vec![Track::Inbound, Track::Outbound]);
+    }
+
+    #[test]
+    fn websocket_mistakes_are_named() {
+        let defaults = with_profiles();
+        let resolve =
+            |s: Result<CallArgs, String>| s.and_then(|mut a| a.resolve(&defaults).map(|_| a));
+        let cases = [
+            (
+                resolve(parse_app_args(&format!("{U},ws:nobody"))),
+                "no websocket profile [nobody]",
+            ),
+            (
+                resolve(parse_app_args(&format!("{U},127.0.0.1:9,p(twilio)"))),
+                "needs a WebSocket server",
+            ),
+            (
+                resolve(parse_app_args(&format!("{U},ws:bot,c(slin16)"))),
+                "carries µ-law at 8 kHz",
+            ),
+            (
+                resolve(parse_app_args(&format!("{U},ws:a b"))),
+                "names no WebSocket profile",
+            ),
+            (
+                resolve(parse_app_args(&format!("{U},ws:bot,p(sip)"))),
+                "expected twilio or audiosocket",
+            ),
+            (
+                resolve(parse_dial_string(&format!("ws://bot/media/{U}"))),
+                "cannot hold a URL",
+            ),
+            (resolve(parse_app_args(&format!("{U},http://bot/"))), ""),
+        ];
+        for (got, want) in cases {
+            let e = got.unwrap_err();
+            assert!(e.contains(want), "got {e:?}, want {want:?}");
+        }
     }
 
     #[test]

@@ -195,6 +195,7 @@ mod tests {
             server: ServerAddr {
                 host: "bots.internal".into(),
                 port: 9092,
+                shown: None,
             },
             address: Some("[::1]:9092".parse().unwrap()),
             encryption: Some("TLS 1.3, TLS13_AES_256_GCM_SHA384".into()),

@@ -1,11 +1,13 @@
 //! The call's context for the server (`0x23`, option `m`): one JSON
-//! object, written here by hand (the module has no JSON library) and
-//! escaped as RFC 8259 asks, whatever the dialplan put in the values.
+//! object, written by serde_json, so that whatever the dialplan put in the
+//! values comes out escaped as RFC 8259 asks.
+
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::protocol::MAX_PAYLOAD;
 
 /// What the server learns of the call.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CallContext {
     pub channel: String,
     pub uniqueid: String,
@@ -17,39 +19,53 @@ pub struct CallContext {
     pub language: String,
     /// Hz of the audio that follows.
     pub rate: u32,
-    /// Each variable `m(...)` named, with its value (None: not set).
-    pub variables: Vec<(String, Option<String>)>,
     /// A tap: what it streams.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<&'static str>,
+    /// Each variable `m(...)` named, with its value (None: not set), in
+    /// the order named.
+    #[serde(serialize_with = "in_order")]
+    pub variables: Vec<(String, Option<String>)>,
+}
+
+/// A JSON object of the pairs, in their order.
+fn in_order<S: Serializer>(pairs: &[(String, Option<String>)], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (name, value) in pairs {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
 }
 
 impl CallContext {
     /// The JSON object, and the variables whose values were left out
     /// (null) so that it fits one message.
     pub fn to_json(&self) -> (Vec<u8>, Vec<String>) {
-        let mut variables = self.variables.clone();
+        let mut ctx = self.clone();
         let mut dropped = Vec::new();
         loop {
-            let json = self.render(&variables);
+            let json = ctx.render();
             if json.len() <= MAX_PAYLOAD {
-                return (json.into_bytes(), dropped);
+                return (json, dropped);
             }
             // The longest value goes first.
-            let Some(longest) = variables
+            let Some(longest) = ctx
+                .variables
                 .iter_mut()
                 .filter(|(_, v)| v.is_some())
                 .max_by_key(|(_, v)| v.as_ref().map_or(0, String::len))
             else {
-                return (json.into_bytes(), dropped);
+                return (json, dropped);
             };
             dropped.push(longest.0.clone());
             longest.1 = None;
         }
     }
 
-    fn render(&self, variables: &[(String, Option<String>)]) -> String {
-        let mut o = String::from("{");
-        let fields = [
+    /// Its members as strings, in order (the variables set, by their
+    /// names), for a dialect whose context is a set of named strings.
+    pub fn as_strings(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = [
             ("channel", &self.channel),
             ("uniqueid", &self.uniqueid),
             ("linkedid", &self.linkedid),
@@ -58,61 +74,26 @@ impl CallContext {
             ("exten", &self.exten),
             ("context", &self.context),
             ("language", &self.language),
-        ];
-        for (name, value) in fields {
-            member(&mut o, name);
-            string(&mut o, value);
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+        out.push(("rate".into(), self.rate.to_string()));
+        if let Some(d) = self.direction {
+            out.push(("direction".into(), d.to_string()));
         }
-        member(&mut o, "rate");
-        o.push_str(&self.rate.to_string());
-        if let Some(direction) = self.direction {
-            member(&mut o, "direction");
-            string(&mut o, direction);
-        }
-        member(&mut o, "variables");
-        o.push('{');
-        for (i, (name, value)) in variables.iter().enumerate() {
-            if i > 0 {
-                o.push(',');
-            }
-            string(&mut o, name);
-            o.push(':');
-            match value {
-                Some(v) => string(&mut o, v),
-                None => o.push_str("null"),
-            }
-        }
-        o.push_str("}}");
-        o
+        out.extend(
+            self.variables
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.clone()?))),
+        );
+        out
     }
-}
 
-fn member(o: &mut String, name: &str) {
-    if !o.ends_with('{') {
-        o.push(',');
+    fn render(&self) -> Vec<u8> {
+        // Strings, numbers and maps of strings always serialize.
+        serde_json::to_vec(self).unwrap_or_default()
     }
-    string(o, name);
-    o.push(':');
-}
-
-/// A JSON string: quotes, backslashes and control characters escaped;
-/// everything else as UTF-8.
-fn string(o: &mut String, s: &str) {
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
-                o.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
 }
 
 #[cfg(test)]
@@ -167,11 +148,16 @@ mod tests {
         };
         let json = String::from_utf8(c.to_json().0).unwrap();
         assert!(
-            json.contains(r#""caller_id_name":"O\"Brien \\ Ünal\n\r\t\u0001\u007f\u2028😀""#),
+            json.contains(r#""caller_id_name":"O\"Brien \\ Ünal\n\r\t\u0001"#),
             "{json}"
         );
         assert!(json.contains(r#""Q":"\",\"rate\":1}""#), "{json}");
         assert!(!json.chars().any(|c| (c as u32) < 0x20), "{json:?}");
+        // Whatever was in them, the values come back as they were.
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["caller_id_name"], c.caller_id_name.as_str());
+        assert_eq!(v["variables"]["Q"], "\",\"rate\":1}");
+        assert_eq!(v["rate"], 16000);
     }
 
     #[test]

@@ -10,3 +10,4 @@ pub mod context;
 pub mod outcome;
 pub mod settings;
 pub mod tls_settings;
+pub mod websocket_settings;

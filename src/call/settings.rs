@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::config_file::{yes_no, Section};
 use super::tls_settings::{self, TlsSettings};
+use super::websocket_settings::{self, WebSocketProfiles};
 use crate::protocol::Rate;
 use crate::session::{SessionConfig, VariablePolicy};
 
@@ -31,6 +32,8 @@ pub struct Settings {
     /// `server_variables`: what a call's server may set when the call
     /// does not say (`v()`).
     pub server_variables: VariablePolicy,
+    /// WebSocket profiles, by name (`ws:name`).
+    pub websockets: WebSocketProfiles,
 }
 
 /// `server_variables` when audiosocket.conf does not say: the worked
@@ -51,6 +54,7 @@ impl Default for Settings {
             tls: TlsSettings::default(),
             server_variables: VariablePolicy::parse(DEFAULT_SERVER_VARIABLES, ',')
                 .expect("the default allowlist is well formed"),
+            websockets: WebSocketProfiles::default(),
         }
     }
 }
@@ -108,6 +112,7 @@ pub fn from_sections(sections: &[Section]) -> Result<Settings, Vec<String>> {
     let mut s = Settings::default();
     let mut errors = Vec::new();
     let mut profiles = Vec::new();
+    let mut websockets = Vec::new();
     let mut every_call = None;
     for section in sections {
         if section.name == "general" {
@@ -123,8 +128,9 @@ pub fn from_sections(sections: &[Section]) -> Result<Settings, Vec<String>> {
         }
         match section.entries.iter().rev().find(|e| e.name == "type") {
             Some(t) if t.value.trim().eq_ignore_ascii_case("tls") => profiles.push(section),
+            Some(t) if t.value.trim().eq_ignore_ascii_case("websocket") => websockets.push(section),
             Some(t) => errors.push(format!(
-                "line {}: type: '{}' in [{}] is not a known type (tls)",
+                "line {}: type: '{}' in [{}] is not a known type (tls, websocket)",
                 t.line, t.value, section.name
             )),
             None => {
@@ -133,13 +139,15 @@ pub fn from_sections(sections: &[Section]) -> Result<Settings, Vec<String>> {
                     .first()
                     .map_or(String::new(), |e| format!("line {}: ", e.line));
                 errors.push(format!(
-                    "{at}section [{}] has no type ([general], or a TLS profile with type = tls)",
+                    "{at}section [{}] has no type ([general], or a profile with type = tls or \
+                     type = websocket)",
                     section.name
                 ));
             }
         }
     }
     s.tls = tls_settings::from_sections(&profiles, every_call, &mut errors);
+    s.websockets = websocket_settings::from_sections(&websockets, &mut errors);
     if errors.is_empty() {
         Ok(s)
     } else {

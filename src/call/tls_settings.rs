@@ -300,7 +300,7 @@ mod tests {
         ])
         .unwrap_err();
         let want = [
-            "line 12: type: 'sip' in [d] is not a known type (tls)",
+            "line 12: type: 'sip' in [d] is not a known type (tls, websocket)",
             "line 14: section [e] has no type",
             "line 4: unknown setting 'colour' in TLS profile [a]",
             "line 7: verify_server: 'perhaps' is neither yes nor no",

@@ -102,7 +102,8 @@ This is chan_audiosocket_rs ",
 
 fn run(chan: Channel<'_>, data: &str) -> i32 {
     let name = chan.name();
-    let args = match parse_app_args(data) {
+    let defaults = settings_file::current();
+    let args = match parse_app_args(data).and_then(|mut a| a.resolve(&defaults).map(|_| a)) {
         Ok(a) => a,
         Err(e) => {
             ast_log!(Level::Error, "{name}: AudioSocket({data}): {e}");
@@ -112,7 +113,6 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
     };
     #[cfg(feature = "fault-injection")]
     crate::fault::at(crate::fault::PANIC_IN_APP, args.uuid.as_bytes());
-    let defaults = settings_file::current();
     let mut config = match args.session_config(&name, &chan.uniqueid(), &defaults) {
         Ok(c) => c,
         Err(e) => {
@@ -122,7 +122,7 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
         }
     };
     let rate = config.rate;
-    config.context = call_context::json(chan, &args, rate, Caller::CallerId, None);
+    call_context::tell(chan, &args, &mut config, Caller::CallerId, None);
     let end = match slin(rate).and_then(|format| Some((format, chan.switch_formats(format)?))) {
         None => {
             let end =

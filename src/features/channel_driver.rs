@@ -19,7 +19,8 @@ use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
 use crate::call::args::{parse_dial_string, CallArgs, RequestedFormat};
 use crate::call::outcome::{self, HangupCause};
 use crate::call::settings::Settings;
-use crate::protocol::Rate;
+use crate::protocol::{mulaw, Rate};
+use crate::session::websocket::Dialect;
 use crate::session::{EndReason, Event, Session, DIGIT};
 
 pub struct AudioSocketTech;
@@ -29,7 +30,13 @@ pub struct Pvt {
     args: CallArgs,
     defaults: Settings,
     rate: Rate,
+    /// The channel's native format: signed linear at `rate`, or µ-law.
     format: Format,
+    /// The channel is µ-law (the Twilio dialect); the session plays 8 kHz
+    /// signed linear, converted each way here.
+    ulaw: bool,
+    /// Reused for each frame's conversion.
+    pcm: Vec<u8>,
     session: Option<Session>,
     /// Set while the end of the call is still to be told.
     started: Option<Started>,
@@ -71,19 +78,29 @@ impl Technology for AudioSocketTech {
     const DESCRIPTION: &'static CStr = c"AudioSocket (host:port/uuid[/options])";
 
     fn capabilities() -> Vec<Format> {
-        // Every slin rate, so that any c() choice is acceptable.
-        Rate::ALL.into_iter().filter_map(slin).collect()
+        // Every slin rate, so that any c() choice is acceptable; µ-law for
+        // the Twilio dialect.
+        Rate::ALL
+            .into_iter()
+            .filter_map(slin)
+            .chain(Format::ulaw())
+            .collect()
     }
 
     fn request(addr: &str, requested: Requested<'_>) -> Result<NewChannel<Pvt>, (String, i32)> {
-        let args = parse_dial_string(addr).map_err(|e| {
-            (
-                format!("AudioSocket/{addr}: {e} (expected AudioSocket/host:port/uuid[/options])"),
-                cause::INVALID_NUMBER_FORMAT,
-            )
-        })?;
         // The settings in force when the call was requested apply to all of it.
         let defaults = settings_file::current();
+        let args = parse_dial_string(addr)
+            .and_then(|mut a| a.resolve(&defaults).map(|_| a))
+            .map_err(|e| {
+                (
+                    format!(
+                        "AudioSocket/{addr}: {e} (expected AudioSocket/host:port/uuid[/options] \
+                         or AudioSocket/ws:profile/uuid[/options])"
+                    ),
+                    cause::INVALID_NUMBER_FORMAT,
+                )
+            })?;
         args.tls(&defaults)
             .map_err(|e| (format!("AudioSocket/{addr}: {e}"), cause::FAILURE))?;
         let requested: Vec<RequestedFormat> = requested
@@ -95,11 +112,14 @@ impl Technology for AudioSocketTech {
             })
             .collect();
         let rate = args.channel_rate(&defaults, &requested);
-        let format = slin(rate).ok_or_else(|| {
+        // The Twilio dialect carries µ-law: a µ-law caller is bridged to
+        // this channel without a translation.
+        let ulaw = args.dialect() == Some(Dialect::Twilio);
+        let format = if ulaw { Format::ulaw() } else { slin(rate) }.ok_or_else(|| {
             (
                 format!(
                     "AudioSocket/{addr}: Asterisk has no {} format",
-                    rate.format_name()
+                    if ulaw { "ulaw" } else { rate.format_name() }
                 ),
                 cause::FAILURE,
             )
@@ -112,6 +132,8 @@ impl Technology for AudioSocketTech {
             pvt: Pvt {
                 rate,
                 format,
+                ulaw,
+                pcm: Vec::new(),
                 args,
                 defaults,
                 session: None,
@@ -135,7 +157,7 @@ impl Technology for AudioSocketTech {
             .args
             .session_config(&name, &chan.uniqueid(), &pvt.defaults)?;
         config.rate = pvt.rate;
-        config.context = call_context::json(chan, &pvt.args, pvt.rate, Caller::ConnectedLine, None);
+        call_context::tell(chan, &pvt.args, &mut config, Caller::ConnectedLine, None);
         let session = Session::start(config, Arc::new(AsteriskLog))
             .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
         let [wake, timer] = session.wait_fds();
@@ -164,6 +186,11 @@ impl Technology for AudioSocketTech {
                 let line = outcome::connected(&chan.name(), &pvt.args.server, tls.as_deref());
                 ast_log!(Level::Verbose(3), "{line}");
                 ReadResult::Frame(pvt.out.answer())
+            }
+            Some(Event::Audio(f)) if pvt.ulaw => {
+                pvt.pcm.clear();
+                mulaw::encode_pcm(&f.pcm, &mut pvt.pcm);
+                ReadResult::Frame(pvt.out.voice(pvt.format, &pvt.pcm))
             }
             Some(Event::Audio(f)) => ReadResult::Frame(pvt.out.voice(pvt.format, &f.pcm)),
             Some(Event::Dtmf(d)) => {
@@ -195,14 +222,24 @@ impl Technology for AudioSocketTech {
         };
         if let FrameKind::Voice { format, data } = frame {
             if format.is_some_and(|f| pvt.format.same_as(f)) {
-                session.send_audio(data);
+                if pvt.ulaw {
+                    pvt.pcm.clear();
+                    mulaw::decode_to_pcm(data, &mut pvt.pcm);
+                    session.send_audio(&pvt.pcm);
+                } else {
+                    session.send_audio(data);
+                }
             } else if !pvt.warned_format {
                 pvt.warned_format = true;
                 ast_log!(
                     Level::Warning,
                     "{}: AudioSocket channel was given audio that is not {}; skipped",
                     chan.name(),
-                    pvt.rate.format_name()
+                    if pvt.ulaw {
+                        "ulaw"
+                    } else {
+                        pvt.rate.format_name()
+                    }
                 );
             }
         }

@@ -32,6 +32,7 @@ use crate::call::args::{parse_tap_args, parse_tap_uuid, CallArgs};
 use crate::call::outcome::{self, Outcome, Status};
 use crate::locks::lock;
 use crate::protocol::Rate;
+use crate::session::websocket::Dialect;
 use crate::session::{
     EndListener, EndReason, Event, Remote, Session, Side, StatsSnapshot, TapDirection, TapMixer,
     Whisper,
@@ -304,7 +305,10 @@ impl AudioHook for Tap {
 /// Starts a tap with `uuid` on `chan`, as `value` (`host:port[,options]`) says.
 fn start(chan: Channel<'_>, uuid: &str, value: &str) -> Result<(), String> {
     let name = chan.name();
-    let args = parse_tap_args(uuid, value).map_err(|e| format!("{name}: {e}"))?;
+    let defaults = settings_file::current();
+    let args = parse_tap_args(uuid, value)
+        .and_then(|mut a| a.resolve(&defaults).map(|_| a))
+        .map_err(|e| format!("{name}: {e}"))?;
     let uuid = args.uuid.to_string();
     let taps = TAPS
         .get_or_insert(chan, Taps::default)
@@ -350,11 +354,23 @@ fn start_reserved(chan: Channel<'_>, args: &CallArgs) -> Result<Arc<Tap>, String
     let mut config = args
         .session_config(&name, &chan.uniqueid(), &defaults)
         .map_err(|e| format!("{name}: {e}"))?;
-    let direction = args.options.direction.unwrap_or(TapDirection::Both);
+    let asked = args.options.direction.unwrap_or(TapDirection::Both);
+    // The Twilio dialect sends each side in messages of its own: both
+    // sides travel as a two-channel frame to the framer, which splits it.
+    let direction = match (args.dialect(), asked) {
+        (Some(Dialect::Twilio), TapDirection::Both) => TapDirection::Stereo,
+        _ => asked,
+    };
     let rate = config.rate;
     config.tap = Some(direction);
     config.play_server_audio = args.options.whisper;
-    config.context = call_context::json(chan, args, rate, Caller::CallerId, Some(direction.name()));
+    call_context::tell(
+        chan,
+        args,
+        &mut config,
+        Caller::CallerId,
+        Some(asked.name()),
+    );
     let told = Arc::new(Told {
         channel: name.clone(),
         uuid: uuid.clone(),

@@ -7,6 +7,8 @@
 mod decode;
 mod encode;
 mod kind;
+pub mod mulaw;
+pub mod twilio;
 
 pub use decode::{Decoder, Message};
 pub use encode::{

@@ -535,6 +535,7 @@ mod tests {
         ServerAddr {
             host: host.into(),
             port: 9092,
+            shown: None,
         }
     }
 

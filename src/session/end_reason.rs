@@ -16,6 +16,8 @@ pub enum Hangup {
     Reset,
     /// A write failed because it had closed the connection.
     ClosedWhileWritten,
+    /// It closed its WebSocket, with this code (1000: the normal end).
+    WebSocketClose(u16),
 }
 
 /// The code a server's error message (`0xff`) carried: its first
@@ -99,6 +101,24 @@ impl EndReason {
     }
 }
 
+/// What a WebSocket close code says (RFC 6455, section 7.4.1).
+fn close_meaning(code: u16) -> &'static str {
+    match code {
+        1000 => "normal",
+        1001 => "going away",
+        1002 => "protocol error",
+        1003 => "unsupported data",
+        1005 => "no code",
+        1007 => "invalid data",
+        1008 => "policy violation",
+        1009 => "message too big",
+        1011 => "server error",
+        1012 => "service restart",
+        1013 => "try again later",
+        _ => "other",
+    }
+}
+
 impl fmt::Display for EndReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -110,6 +130,12 @@ impl fmt::Display for EndReason {
                     Hangup::Closed => "closed the connection",
                     Hangup::Reset => "connection reset",
                     Hangup::ClosedWhileWritten => "closed the connection while it was written to",
+                    Hangup::WebSocketClose(code) =>
+                        return write!(
+                            f,
+                            "the server closed the WebSocket ({code} {})",
+                            close_meaning(*code)
+                        ),
                 }
             ),
             EndReason::ChannelHangup => write!(f, "the channel hung up"),

@@ -42,6 +42,8 @@ pub struct Session {
     pub(super) logged_late: bool,
     /// See `SessionConfig::low_latency`.
     pub(super) low_latency: bool,
+    /// See `SessionConfig::answer_flushed_marks`.
+    pub(super) answer_flushed_marks: bool,
     pub(super) pacer: Pacer,
     pub(super) timer: TimerFd,
     /// When the timer is armed to expire, if it is.
@@ -78,8 +80,12 @@ impl Session {
         if crate::fault::fails(crate::fault::SESSION_START_FAILS, &config.uuid) {
             return Err(io::Error::other("fault injection"));
         }
-        let (rate, max_lateness, low_latency) =
-            (config.rate, config.max_lateness, config.low_latency);
+        let (rate, max_lateness, low_latency, answer_flushed_marks) = (
+            config.rate,
+            config.max_lateness,
+            config.low_latency,
+            config.answer_flushed_marks,
+        );
         let frame_bytes_up = config.frame_bytes_up();
         let outbox_limit =
             SessionConfig::frames_in(config.uplink_buffer) * (frame_bytes_up + HEADER_LEN);
@@ -126,6 +132,7 @@ impl Session {
             max_lateness,
             logged_late: false,
             low_latency,
+            answer_flushed_marks,
             pacer: Pacer::default(),
             timer,
             timer_at: None,

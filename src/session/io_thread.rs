@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Sender, TrySendError};
 
 use super::connect::{cap_send_buffer, connect, ConnectError};
-use super::end_reason::EndReason;
+use super::end_reason::{EndReason, Hangup};
 use super::events::{Mark, Queued};
 use super::fd::{poll, pollfd};
 use super::outbox::Outbox;
@@ -21,8 +21,10 @@ use super::session_config::SessionConfig;
 use super::shared::Shared;
 use super::stats::Stats;
 use super::tls::{handshake, TlsChannel, TlsReader};
+use super::websocket::{self, Framer, WsEnd, WsReader};
 use crate::locks::lock;
 use crate::logging::{panic_text, Level, Log};
+use crate::protocol::twilio::Unheard;
 use crate::protocol::{encode_context, encode_hangup, encode_uuid};
 use crate::slog;
 
@@ -35,6 +37,9 @@ impl Drop for CloseOnDrop<'_> {
         self.0.close();
     }
 }
+
+/// How long a server has to answer our WebSocket close.
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
 pub(crate) struct IoThread {
     config: SessionConfig,
@@ -58,6 +63,10 @@ pub(crate) struct IoThread {
     last_heard: Instant,
     /// With TLS, what reads and decrypts the socket.
     tls_in: Option<TlsReader>,
+    /// Over a WebSocket, what reads its messages.
+    ws_in: Option<WsReader>,
+    /// The kinds of skipped dialect messages already logged on this call.
+    unheard_logged: u8,
     /// The census entry that ends with this thread (a tap's), if any.
     census_id: Option<u64>,
 }
@@ -87,6 +96,8 @@ impl IoThread {
             stream_due: None,
             last_heard: Instant::now(),
             tls_in: None,
+            ws_in: None,
+            unheard_logged: 0,
             census_id,
         }
     }
@@ -142,23 +153,35 @@ impl IoThread {
             )
             .and_then(|(stream, addr)| {
                 let _ = self.shared.peer.set(addr);
-                let Some(client) = &self.config.tls else {
-                    return Ok((stream, None));
-                };
                 let host = &self.config.server.host;
-                let tls = handshake(
-                    &stream,
-                    host,
-                    client,
-                    deadline,
-                    &self.shared.io_wake,
-                    &is_stopped,
-                )?;
-                Ok((stream, Some(tls)))
+                let mut tls = match &self.config.tls {
+                    None => None,
+                    Some(client) => Some(handshake(
+                        &stream,
+                        host,
+                        client,
+                        deadline,
+                        &self.shared.io_wake,
+                        &is_stopped,
+                    )?),
+                };
+                let ws = match &self.config.websocket {
+                    None => None,
+                    Some(target) => Some(websocket::upgrade(
+                        &stream,
+                        tls.as_mut(),
+                        target,
+                        &target.url(host, self.config.server.port),
+                        deadline,
+                        &self.shared.io_wake,
+                        &is_stopped,
+                    )?),
+                };
+                Ok((stream, tls, ws))
             })
         };
         let end = match connected {
-            Ok((stream, tls)) => self.stream(stream, tls),
+            Ok((stream, tls, ws)) => self.stream(stream, tls, ws),
             Err(ConnectError::Aborted) => return EndReason::ChannelHangup,
             Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
         };
@@ -169,7 +192,12 @@ impl IoThread {
         end
     }
 
-    fn stream(&mut self, stream: TcpStream, tls: Option<TlsChannel>) -> EndReason {
+    fn stream(
+        &mut self,
+        stream: TcpStream,
+        tls: Option<TlsChannel>,
+        ws: Option<tungstenite::WebSocket<websocket::Mem>>,
+    ) -> EndReason {
         // About a second of audio in the kernel (which doubles the figure).
         cap_send_buffer(&stream, (self.config.frame_bytes_up() * 50).max(16 * 1024));
         #[cfg(feature = "fault-injection")]
@@ -192,7 +220,10 @@ impl IoThread {
             let _ = self.shared.encryption.set(described);
         }
         let encrypted = tls.is_some();
-        outbox.open(stream.clone(), tls);
+        let framer = ws
+            .is_some()
+            .then(|| Framer::new(self.config.twilio.clone()));
+        outbox.open(stream.clone(), tls, framer);
         // No write by either thread reaches the socket after this guard
         // drops, so it closes when `stream` drops.
         let _give_back = CloseOnDrop(outbox);
@@ -204,6 +235,7 @@ impl IoThread {
             }
             self.tls_in = Some(reader);
         }
+        self.ws_in = ws.map(|ws| WsReader::new(ws, self.config.twilio.is_some()));
         let mut first = Vec::new();
         encode_uuid(&mut first, &self.config.uuid);
         if let Some(json) = &self.config.context {
@@ -222,10 +254,50 @@ impl IoThread {
             let mut bye = Vec::new();
             encode_hangup(&mut bye);
             outbox.push(&bye);
+        }
+        let closing = self
+            .ws_in
+            .as_mut()
+            .filter(|ws| ws.end().is_none())
+            .map(WsReader::close);
+        if let Some(close) = &closing {
+            outbox.push_framed(close);
+        }
+        if end == EndReason::ChannelHangup || closing.is_some() {
             outbox.end_tls();
             let _ = outbox.flush();
         }
+        if closing.is_some() {
+            self.await_close(&stream);
+        }
         end
+    }
+
+    /// After our WebSocket close: the server's answer, for a little while
+    /// (what it sends meanwhile is dropped).
+    fn await_close(&mut self, stream: &TcpStream) {
+        let deadline = Instant::now() + CLOSE_WAIT;
+        let mut sink = vec![0u8; 4096];
+        loop {
+            let _ = self.shared.outbox.flush();
+            if !self.ws_in.as_ref().is_some_and(|ws| ws.end().is_none()) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let mut fds = [pollfd(stream.as_raw_fd(), libc::POLLIN)];
+            if poll(&mut fds, Some(left)).is_err() {
+                return;
+            }
+            match self.read_raw(stream, &mut sink) {
+                Ok((0, _)) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+        }
     }
 
     /// What Asterisk asked of the session since the last look: a flush
@@ -310,14 +382,19 @@ impl IoThread {
                 continue;
             }
             let mut sock_events = 0;
-            if reading {
+            // Over a WebSocket in the Twilio dialect, what the bot sends is
+            // taken while the playout is full, so that a clear is seen.
+            let pulling = !reading && self.ws_in.as_ref().is_some_and(WsReader::reads_ahead);
+            if reading || pulling {
                 sock_events |= libc::POLLIN;
             }
             if out_waiting {
                 sock_events |= libc::POLLOUT;
             }
             // Decrypted and not yet taken: no need to wait for the socket.
-            let decrypted = reading && self.tls_in.as_ref().is_some_and(TlsReader::has_plaintext);
+            let decrypted = reading
+                && (self.tls_in.as_ref().is_some_and(TlsReader::has_plaintext)
+                    || self.ws_in.as_ref().is_some_and(WsReader::has_ready));
             let timeout = if decrypted {
                 Some(Duration::ZERO)
             } else {
@@ -346,6 +423,12 @@ impl IoThread {
                 if let Some(end) = self.read_in(stream) {
                     return end;
                 }
+            } else if pulling && sock & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+                if let Err(e) = self.pull(stream) {
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        return EndReason::from_io(&e, false);
+                    }
+                }
             } else if sock & libc::POLLERR != 0 {
                 return match stream.take_error() {
                     Ok(Some(e)) | Err(e) => EndReason::from_io(&e, out_waiting),
@@ -370,7 +453,7 @@ impl IoThread {
     fn read_in(&mut self, stream: &TcpStream) -> Option<EndReason> {
         loop {
             match self.read_some(stream) {
-                Ok((0, _)) => return Some(self.input.closed(&mut self.pending)),
+                Ok((0, _)) => return Some(self.closed()),
                 Ok((n, drained)) => {
                     self.input.filled(n);
                     self.last_heard = Instant::now();
@@ -425,19 +508,97 @@ impl IoThread {
         end
     }
 
-    /// Reads into the input's spare room, decrypting with TLS; how much,
-    /// and whether the socket is drained for now (so that a read need not
-    /// be tried again just to hear "would block").
-    fn read_some(&mut self, mut stream: &TcpStream) -> io::Result<(usize, bool)> {
-        let spare = self.input.spare();
-        match &mut self.tls_in {
-            None => {
-                let room = spare.len();
-                // A short read means the socket is drained.
-                stream.read(spare).map(|n| (n, n < room))
-            }
-            Some(tls) => tls.read(stream, &self.shared.outbox, spare),
+    /// Takes what the socket has into the WebSocket reader, without
+    /// handing it on (the playout is full); a clear among it acts at once.
+    fn pull(&mut self, stream: &TcpStream) -> io::Result<()> {
+        let (Some(ws), tls) = (&mut self.ws_in, &mut self.tls_in) else {
+            return Ok(());
+        };
+        let outbox = &self.shared.outbox;
+        let mut plain = |buf: &mut [u8]| plain_read(tls, stream, outbox, buf);
+        let (log, label, server, stats, logged) = (
+            &self.log,
+            &self.config.label,
+            &self.config.server,
+            &self.shared.stats,
+            &mut self.unheard_logged,
+        );
+        ws.pull(
+            true,
+            &mut plain,
+            &mut |frames| {
+                outbox.push_framed(frames);
+            },
+            &mut |u| report_unheard(u, (log, label, server, stats), logged),
+        )?;
+        self.clear_if_asked();
+        Ok(())
+    }
+
+    /// A clear the WebSocket reader saw: what was read and queued goes
+    /// now (marks stay, to be answered), as a server's flush does.
+    fn clear_if_asked(&mut self) {
+        if !self.ws_in.as_mut().is_some_and(WsReader::take_cleared) {
+            return;
         }
+        self.input.discard_audio(&mut self.pending);
+        self.generation = self.shared.flush_generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.stream_due = None;
+        if self.shared.must_wake(true) {
+            self.shared.chan_wake.wake();
+        }
+    }
+
+    /// The server ended the connection (or, over a WebSocket, closed it).
+    fn closed(&mut self) -> EndReason {
+        let end = self.input.closed(&mut self.pending);
+        let Some(ws) = &self.ws_in else {
+            return end;
+        };
+        match (ws.end(), end) {
+            (Some(WsEnd::Broken), _) => {
+                EndReason::ProtocolError(ws.broken().unwrap_or("a broken WebSocket").to_string())
+            }
+            (Some(WsEnd::Closed(code)), EndReason::ServerHangup(_)) => {
+                EndReason::ServerHangup(Hangup::WebSocketClose(code))
+            }
+            (_, end) => end,
+        }
+    }
+
+    /// Reads into the input's spare room, decrypting with TLS and taking
+    /// WebSocket messages apart; how much, and whether the socket is
+    /// drained for now (so that a read need not be tried again just to
+    /// hear "would block").
+    fn read_some(&mut self, stream: &TcpStream) -> io::Result<(usize, bool)> {
+        let spare = self.input.spare();
+        let (log, label, server, stats, logged) = (
+            &self.log,
+            &self.config.label,
+            &self.config.server,
+            &self.shared.stats,
+            &mut self.unheard_logged,
+        );
+        let read = read_from(
+            (&mut self.ws_in, &mut self.tls_in),
+            stream,
+            &self.shared.outbox,
+            spare,
+            &mut |u| report_unheard(u, (log, label, server, stats), logged),
+        );
+        self.clear_if_asked();
+        read
+    }
+
+    /// Reads what arrives after the session's end, into `sink`.
+    fn read_raw(&mut self, stream: &TcpStream, sink: &mut [u8]) -> io::Result<(usize, bool)> {
+        read_from(
+            (&mut self.ws_in, &mut self.tls_in),
+            stream,
+            &self.shared.outbox,
+            sink,
+            &mut |_| {},
+        )
     }
 
     /// Hands pending items to the channel thread while the queue has room,
@@ -526,5 +687,69 @@ impl IoThread {
             let _ = poll(&mut fds, Some(Duration::from_millis(500)));
             self.shared.io_wake.clear();
         }
+    }
+}
+
+/// A dialect message skipped: counted, and logged once per kind a call.
+fn report_unheard(
+    unheard: Unheard,
+    (log, label, server, stats): (&Arc<dyn Log>, &str, &crate::session::ServerAddr, &Stats),
+    logged: &mut u8,
+) {
+    Stats::add(&stats.protocol_errors, 1);
+    let kind = 1u8
+        << match unheard {
+            Unheard::BadJson(_) => 0,
+            Unheard::UnknownEvent(_) => 1,
+            Unheard::BadField(_) => 2,
+        };
+    if *logged & kind == 0 {
+        *logged |= kind;
+        slog!(
+            log,
+            Level::Warning,
+            "{label}: server {server} sent {unheard}; skipped (further such messages on this \
+             call are not logged)"
+        );
+    }
+}
+
+/// A read of the connection's plaintext: the socket, or what TLS
+/// decrypted from it; and whether the socket is drained for now.
+fn plain_read(
+    tls: &mut Option<TlsReader>,
+    mut stream: &TcpStream,
+    outbox: &Outbox,
+    buf: &mut [u8],
+) -> io::Result<(usize, bool)> {
+    match tls {
+        None => {
+            let room = buf.len();
+            // A short read means the socket is drained.
+            stream.read(buf).map(|n| (n, n < room))
+        }
+        Some(tls) => tls.read(stream, outbox, buf),
+    }
+}
+
+/// One read, as far as the connection's layers go: the socket, TLS, the
+/// WebSocket.
+fn read_from(
+    (ws, tls): (&mut Option<WsReader>, &mut Option<TlsReader>),
+    stream: &TcpStream,
+    outbox: &Outbox,
+    buf: &mut [u8],
+    unheard: &mut dyn FnMut(Unheard),
+) -> io::Result<(usize, bool)> {
+    match ws {
+        None => plain_read(tls, stream, outbox, buf),
+        Some(ws) => ws.read(
+            buf,
+            &mut |buf| plain_read(tls, stream, outbox, buf),
+            &mut |frames| {
+                outbox.push_framed(frames);
+            },
+            unheard,
+        ),
     }
 }

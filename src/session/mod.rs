@@ -52,6 +52,7 @@ pub mod tls;
 mod uplink;
 mod variables;
 mod waiting;
+pub mod websocket;
 
 pub use digits::{DIGIT, DIGIT_GAP, MARKS_PER_SECOND, MAX_WAITING_DIGITS};
 pub use end_reason::{EndReason, ErrorCode, Hangup};

@@ -10,12 +10,15 @@
 //! With TLS the connection lives here too, under the same lock: a message
 //! is encrypted as it is pushed and its records take the same way as plain
 //! bytes, and the I/O thread decrypts what it read (see `tls/channel.rs`).
+//! Over a WebSocket, a message is framed (and translated, in the Twilio
+//! dialect) first, then encrypted (see `websocket/framer.rs`).
 
 use std::io::{self, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::tls::{Decrypt, TlsChannel};
+use super::websocket::Framer;
 use crate::locks::lock;
 
 /// What became of a message handed to [`Outbox::push`].
@@ -37,6 +40,10 @@ pub(crate) enum Pushed {
 struct Inner {
     stream: Option<Arc<TcpStream>>,
     tls: Option<TlsChannel>,
+    /// Over a WebSocket, what frames each message.
+    framer: Option<Framer>,
+    /// Reused for each message's frames.
+    framed: Vec<u8>,
     /// Reused for each message's records.
     sealed: Vec<u8>,
     buf: Vec<u8>,
@@ -109,6 +116,8 @@ impl Outbox {
             inner: Mutex::new(Inner {
                 stream: None,
                 tls: None,
+                framer: None,
+                framed: Vec::new(),
                 sealed: Vec::new(),
                 buf: Vec::new(),
                 pos: 0,
@@ -122,12 +131,14 @@ impl Outbox {
         lock(&self.inner)
     }
 
-    /// The I/O thread hands over the connected socket (non-blocking), and
-    /// the TLS connection over it, if the call has one.
-    pub fn open(&self, stream: Arc<TcpStream>, tls: Option<TlsChannel>) {
+    /// The I/O thread hands over the connected socket (non-blocking), the
+    /// TLS connection over it, and the WebSocket framing, if the call has
+    /// them.
+    pub fn open(&self, stream: Arc<TcpStream>, tls: Option<TlsChannel>, framer: Option<Framer>) {
         let mut g = self.lock();
         g.stream = Some(stream);
         g.tls = tls;
+        g.framer = framer;
     }
 
     /// With TLS, the closing notice goes after what waits (then `flush`).
@@ -149,13 +160,25 @@ impl Outbox {
         let mut g = self.lock();
         g.stream = None;
         g.tls = None;
+        g.framer = None;
+        g.framed = Vec::new();
         g.sealed = Vec::new();
         g.buf = Vec::new();
         g.pos = 0;
     }
 
-    /// Sends a whole message, or keeps what the socket does not take.
+    /// Sends one or more whole messages, or keeps what the socket does not
+    /// take.
     pub fn push(&self, msg: &[u8]) -> Pushed {
+        self.send(msg, true)
+    }
+
+    /// Sends bytes already framed (a WebSocket's own control frames).
+    pub fn push_framed(&self, bytes: &[u8]) -> Pushed {
+        self.send(bytes, false)
+    }
+
+    fn send(&self, msg: &[u8], frame: bool) -> Pushed {
         let mut g = self.lock();
         let g = &mut *g;
         let Some(stream) = &g.stream else {
@@ -164,25 +187,39 @@ impl Outbox {
         if g.failed.is_some() {
             return Pushed::Closed;
         }
-        if g.waiting() > 0 && g.waiting() + msg.len() > self.limit {
-            return Pushed::Dropped;
-        }
-        let stream = stream.clone();
-        let mut sealed = std::mem::take(&mut g.sealed);
-        let pushed = match &mut g.tls {
-            None => g.send(&stream, msg),
-            Some(tls) => {
-                sealed.clear();
-                match tls.seal(msg, &mut sealed) {
-                    Ok(()) => g.send(&stream, &sealed),
-                    Err(e) => {
-                        g.failed = Some(e);
-                        Pushed::NowWaiting
+        let mut framed = std::mem::take(&mut g.framed);
+        let msg = match (&mut g.framer, frame) {
+            (Some(framer), true) => {
+                framed.clear();
+                framer.frame_messages(msg, &mut framed);
+                &framed[..]
+            }
+            _ => msg,
+        };
+        let pushed = if g.waiting() > 0 && g.waiting() + msg.len() > self.limit {
+            Pushed::Dropped
+        } else if msg.is_empty() {
+            Pushed::Sent
+        } else {
+            let stream = stream.clone();
+            let mut sealed = std::mem::take(&mut g.sealed);
+            let pushed = match &mut g.tls {
+                None => g.send(&stream, msg),
+                Some(tls) => {
+                    sealed.clear();
+                    match tls.seal(msg, &mut sealed) {
+                        Ok(()) => g.send(&stream, &sealed),
+                        Err(e) => {
+                            g.failed = Some(e);
+                            Pushed::NowWaiting
+                        }
                     }
                 }
-            }
+            };
+            g.sealed = sealed;
+            pushed
         };
-        g.sealed = sealed;
+        g.framed = framed;
         pushed
     }
 
@@ -251,7 +288,7 @@ mod tests {
         let (a, _b) = pair();
         let out = Outbox::new(1000);
         assert_eq!(out.push(b"abc"), Pushed::Closed);
-        out.open(a, None);
+        out.open(a, None, None);
         assert_eq!(out.push(b"abc"), Pushed::Sent);
         out.close();
         assert_eq!(out.push(b"abc"), Pushed::Closed);
@@ -265,7 +302,7 @@ mod tests {
     fn a_full_socket_queues_then_drops_whole_messages_and_loses_no_framing() {
         let (a, mut b) = pair();
         let out = Outbox::new(64 * 1024);
-        out.open(a, None);
+        out.open(a, None, None);
         let mut results = Vec::new();
         let mut kept = Vec::new();
         for i in 0..20_000u32 {
@@ -311,7 +348,7 @@ mod tests {
         let (a, b) = pair();
         drop(b);
         let out = Outbox::new(1000);
-        out.open(a, None);
+        out.open(a, None, None);
         let mut first_failure = None;
         for i in 0..100 {
             match out.push(&[0u8; 1000]) {

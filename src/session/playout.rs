@@ -215,7 +215,13 @@ impl Session {
                         );
                     }
                 }
-                Some(Queued::Mark(m)) if m.generation < generation => {}
+                // Dropped by a flush: answered at once where the dialect
+                // asks for it, else never.
+                Some(Queued::Mark(m)) if m.generation < generation => {
+                    if self.answer_flushed_marks && !m.from_dialplan {
+                        break;
+                    }
+                }
                 Some(Queued::ReportDrained) => self.server_wants_drained = true,
                 Some(Queued::Flush) => {}
                 Some(Queued::Dtmf(d)) => {

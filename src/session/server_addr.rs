@@ -7,6 +7,9 @@ use std::fmt;
 pub struct ServerAddr {
     pub host: String,
     pub port: u16,
+    /// How the dialplan named it, when not as `host:port` (a WebSocket
+    /// URL, without its query; a profile): what logs and the CLI show.
+    pub shown: Option<String>,
 }
 
 impl ServerAddr {
@@ -52,13 +55,16 @@ impl ServerAddr {
         Ok(ServerAddr {
             host: host.to_string(),
             port,
+            shown: None,
         })
     }
 }
 
 impl fmt::Display for ServerAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
+        if let Some(shown) = &self.shown {
+            f.write_str(shown)
+        } else if self.host.contains(':') {
             write!(f, "[{}]:{}", self.host, self.port)
         } else {
             write!(f, "{}:{}", self.host, self.port)

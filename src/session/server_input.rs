@@ -47,6 +47,9 @@ pub struct InputOptions {
     /// The server's audio is played; otherwise it is read and dropped (a
     /// tap without `w`).
     pub play_audio: bool,
+    /// A flush keeps the marks it passes (they are answered at once)
+    /// instead of dropping them.
+    pub keep_flushed_marks: bool,
 }
 
 impl InputOptions {
@@ -56,6 +59,7 @@ impl InputOptions {
             barge_in: false,
             variables: None,
             play_audio: true,
+            keep_flushed_marks: false,
         }
     }
 }
@@ -162,7 +166,7 @@ impl ServerInput {
                 }
                 Message::Flush(_) if options.barge_in => {
                     // Everything read before it is gone, whatever its state.
-                    discard_audio(&mut self.assembler, out);
+                    discard_audio(&mut self.assembler, out, options.keep_flushed_marks);
                     out.push_back(Queued::Flush);
                 }
                 Message::Mark(id) if options.barge_in && id.len() > MAX_MARK_ID => report(
@@ -270,7 +274,7 @@ impl ServerInput {
     /// A flush from Asterisk: the audio and marks read but not yet queued
     /// are gone, and so is a partial frame.
     pub fn discard_audio(&mut self, out: &mut VecDeque<Queued>) {
-        discard_audio(&mut self.assembler, out);
+        discard_audio(&mut self.assembler, out, self.options.keep_flushed_marks);
     }
 
     /// The server closed the connection.
@@ -304,7 +308,11 @@ fn flush(assembler: &mut Assembler, out: &mut VecDeque<Queued>) {
     }
 }
 
-fn discard_audio(assembler: &mut Assembler, out: &mut VecDeque<Queued>) {
+fn discard_audio(assembler: &mut Assembler, out: &mut VecDeque<Queued>, keep_marks: bool) {
     assembler.clear();
-    out.retain(|q| !matches!(q, Queued::Audio(_) | Queued::Mark(_)));
+    out.retain(|q| match q {
+        Queued::Audio(_) => false,
+        Queued::Mark(_) => keep_marks,
+        _ => true,
+    });
 }

@@ -11,6 +11,8 @@ use super::server_input::InputOptions;
 use super::stats::StatsSnapshot;
 use super::tls::TlsClient;
 use super::variables::VariablePolicy;
+use super::websocket::WebSocketTarget;
+use crate::protocol::twilio::StreamInfo;
 use crate::protocol::Rate;
 
 /// What a tap streams.
@@ -89,6 +91,15 @@ pub struct SessionConfig {
     pub barge_in: bool,
     /// TLS to the server, with this profile; None: plain TCP.
     pub tls: Option<TlsClient>,
+    /// A WebSocket to the server (over TLS for `wss`); None: AudioSocket
+    /// straight over TCP.
+    pub websocket: Option<WebSocketTarget>,
+    /// The Twilio dialect's stream, as `start` tells it (with a WebSocket
+    /// in that dialect).
+    pub twilio: Option<StreamInfo>,
+    /// A mark the server placed is answered when a flush drops it, as
+    /// Twilio answers the marks a `clear` drops; else it never comes back.
+    pub answer_flushed_marks: bool,
     /// The call-context extension (option `m`): this JSON object goes to
     /// the server right after the UUID.
     pub context: Option<Vec<u8>>,
@@ -127,6 +138,9 @@ impl SessionConfig {
             low_latency: true,
             barge_in: false,
             tls: None,
+            websocket: None,
+            twilio: None,
+            answer_flushed_marks: false,
             context: None,
             variables: None,
             tap: None,
@@ -144,6 +158,7 @@ impl SessionConfig {
             barge_in: self.barge_in,
             variables: self.variables.clone(),
             play_audio: self.play_server_audio,
+            keep_flushed_marks: self.answer_flushed_marks,
         }
     }
 

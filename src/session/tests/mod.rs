@@ -11,6 +11,7 @@ mod caller_clock;
 mod context;
 mod tap;
 mod tls;
+mod websocket;
 
 use super::*;
 use crate::logging::{Level, Log};
@@ -45,6 +46,7 @@ fn listener() -> (TcpListener, ServerAddr) {
         ServerAddr {
             host: "127.0.0.1".into(),
             port,
+            shown: None,
         },
     )
 }
@@ -482,6 +484,7 @@ fn unresolvable_host_fails_with_its_name() {
     let addr = ServerAddr {
         host: "no-such-host.invalid".into(),
         port: 9,
+        shown: None,
     };
     let (mut s, _log) = start(addr, Rate::Hz8000);
     let ev = pump(&mut s, Duration::from_secs(10));
@@ -509,6 +512,7 @@ fn a_server_that_never_answers_times_out_and_a_hangup_aborts_the_connect() {
     let addr = ServerAddr {
         host: "127.0.0.1".into(),
         port,
+        shown: None,
     };
     let log = Arc::new(Captured::default());
     let mut cfg = SessionConfig::new(UUID, addr.clone(), Rate::Hz8000, "Test/chan");

@@ -30,6 +30,7 @@ fn tls_session(port: u16, profile: &TlsProfile, rate: Rate, label: &str) -> Sess
     let server = ServerAddr {
         host: "127.0.0.1".into(),
         port,
+        shown: None,
     };
     let mut cfg = SessionConfig::new(UUID, server, rate, label);
     cfg.connect_timeout = Duration::from_secs(1);
