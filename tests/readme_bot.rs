@@ -45,7 +45,7 @@ fn the_worked_examples_bot_and_dialplan_run_as_written() {
         )
         .replace("Playback(sorry)", "Log(NOTICE,REFUSED ${BOT_TARGET})");
     let dialplan = format!(
-        "{bot_context}\n[caller]\nexten => _X.,1,Set(CALLERID(num)=+4930123)\n \
+        "{bot_context}\n[caller]\nexten => _X!,1,Set(CALLERID(num)=+4930123)\n \
          same => n,Goto(bot,200,1)\n\
          [agents]\nexten => _X.,1,Log(NOTICE,AGENT ${{EXTEN}} answers)\n same => n,Answer()\n \
          same => n,Wait(1)\n{}",
@@ -77,7 +77,10 @@ fn the_worked_examples_bot_and_dialplan_run_as_written() {
         .spawn()
         .expect("python3 runs the bot"));
     let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains("listening on port")
+    {
         assert!(t0.elapsed() < 10 * S, "the bot listens");
         std::thread::sleep(S / 20);
     }

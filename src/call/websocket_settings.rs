@@ -48,6 +48,7 @@ pub fn from_sections(sections: &[&Section], errors: &mut Vec<String>) -> WebSock
 fn profile(section: &Section, errors: &mut Vec<String>) -> Option<WebSocketProfile> {
     let before = errors.len();
     let mut url = None;
+    let mut url_given = false;
     let mut dialect = Dialect::AudioSocket;
     let mut tls = None;
     let mut headers = Vec::new();
@@ -57,10 +58,13 @@ fn profile(section: &Section, errors: &mut Vec<String>) -> Option<WebSocketProfi
         let value = e.value.trim();
         match e.name.as_str() {
             "type" => {}
-            "url" => match parse_url(value) {
-                Ok(parsed) => url = Some(parsed),
-                Err(why) => bad(why),
-            },
+            "url" => {
+                url_given = true;
+                match parse_url(value) {
+                    Ok(parsed) => url = Some(parsed),
+                    Err(why) => bad(why),
+                }
+            }
             "dialect" => match Dialect::parse(value) {
                 Some(d) => dialect = d,
                 None => bad(format!(
@@ -96,7 +100,7 @@ fn profile(section: &Section, errors: &mut Vec<String>) -> Option<WebSocketProfi
             other => bad(format!("unknown setting '{other}' in a websocket profile")),
         }
     }
-    if url.is_none() {
+    if !url_given {
         errors.push(format!(
             "websocket profile [{}] has no url (ws://... or wss://...)",
             section.name
@@ -182,11 +186,19 @@ mod tests {
             "line 13: header: expected 'Name: value'",
             "line 14: twilio_account_sid: 'AC12' is not an account SID",
             "line 15: colour: unknown setting 'colour'",
-            "websocket profile [bad] has no url",
         ];
         assert_eq!(errors.len(), want.len(), "{errors:#?}");
         for (got, want) in errors.iter().zip(want) {
             assert!(got.starts_with(want), "{got:?} should start with {want:?}");
         }
+        let mut errors = Vec::new();
+        from_sections(
+            &[&test_section("nourl", 1, &[("type", "websocket")])],
+            &mut errors,
+        );
+        assert_eq!(
+            errors,
+            ["websocket profile [nourl] has no url (ws://... or wss://...)"]
+        );
     }
 }

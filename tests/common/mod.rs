@@ -11,6 +11,7 @@ pub mod server;
 pub mod sip;
 pub mod tls;
 pub mod tones;
+pub mod ws_server;
 
 pub use asterisk::Asterisk;
 pub use server::{Conn, Msg, TestServer};

@@ -578,13 +578,24 @@ pub fn alaw_decode(b: u8) -> i16 {
 /// context of `dialplan`, and its SIP port and the caller's; None (with a
 /// SKIPPED line) without sipp or the stack.
 pub fn asterisk(test: &str, stack: Stack, dialplan: &str) -> Option<(Asterisk, u16, u16)> {
+    asterisk_with(test, stack, dialplan, &[])
+}
+
+/// As [`asterisk`], with more configuration files: (name, text).
+pub fn asterisk_with(
+    test: &str,
+    stack: Stack,
+    dialplan: &str,
+    more: &[(&str, &str)],
+) -> Option<(Asterisk, u16, u16)> {
     if sipp().is_none() {
         skip(test, "sipp is not installed (Debian's sip-tester)");
         return None;
     }
     let (sip_port, caller_port) = (free_udp_port(), free_udp_port());
     let files = stack.files(sip_port, caller_port, "from-sipp");
-    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let mut files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    files.extend_from_slice(more);
     let ast = Asterisk::start_with(
         test,
         Options {
