@@ -142,12 +142,10 @@ impl WsConn {
 
     /// The next Twilio event.
     pub fn read_event(&mut self, timeout: Duration) -> Option<serde_json::Value> {
-        loop {
-            match self.next(timeout)? {
-                Message::Text(t) => return Some(serde_json::from_str(t.as_str()).unwrap()),
-                Message::Close(_) => return None,
-                other => panic!("expected a text message, got {other:?}"),
-            }
+        match self.next(timeout)? {
+            Message::Text(t) => Some(serde_json::from_str(t.as_str()).unwrap()),
+            Message::Close(_) => None,
+            other => panic!("expected a text message, got {other:?}"),
         }
     }
 
