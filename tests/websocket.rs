@@ -200,7 +200,7 @@ fn a_profile_carries_the_url_and_headers_for_the_application_the_driver_and_ari(
     let id = string_field(&media, "id").unwrap();
     let name = string_field(&media, "name").unwrap();
     assert_eq!(name, format!("AudioSocket/ws:bot-{UUID}"));
-    let mut conn = call(&bot);
+    let conn = call(&bot);
     assert_eq!(conn.header("authorization"), Some("Bearer s3cret"));
     let shown = ast.cli(&format!("audiosocket show session {UUID}"));
     assert!(shown.contains("16000"), "16 kHz, as ARI asked: {shown}");
