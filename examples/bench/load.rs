@@ -13,6 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use data_encoding::BASE64;
+
+use super::g711;
+
 /// What the far end does and what the bot sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
@@ -47,25 +51,48 @@ impl Workload {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
     AudioSocket,
+    /// chan_websocket's: raw audio in binary messages.
     WebSocket,
+    /// This module's AudioSocket in binary WebSocket messages.
+    AudioSocketWs,
+    /// This module's Twilio dialect: Twilio's JSON, µ-law in base64.
+    Twilio,
 }
 
-const MAGIC: u16 = 0xA55A;
+impl Transport {
+    fn websocket(self) -> bool {
+        self != Transport::AudioSocket
+    }
+}
+
 const FRAME: usize = 320;
 const TALK_CYCLE: u64 = 250; // ticks: 5 s
 const TALK_AT: u64 = 150; // the burst, 3 s into each cycle
 const BURST: u64 = 100; // frames: 2 s
 
-/// A 20 ms frame at 8 kHz, little-endian, carrying `seq` after a magic
-/// sample, then a 1 kHz tone.
+/// The µ-law bytes a frame's first samples carry: a magic pair, then the
+/// sequence number, six bits a byte (never 0x7f or 0xff, which µ-law
+/// decodes alike).
+const MAGIC: [u8; 2] = [0x9a, 0xa9];
+const ID_BYTES: usize = 6;
+
+fn id_bytes(seq: u32) -> [u8; ID_BYTES] {
+    let six = |shift: u32| 0x80 | ((seq >> shift) & 0x3f) as u8;
+    [MAGIC[0], MAGIC[1], six(18), six(12), six(6), six(0)]
+}
+
+/// A 20 ms frame at 8 kHz, little-endian, whose first samples carry `seq`
+/// and whose rest is a 1 kHz tone: samples µ-law represents exactly, so
+/// the frame is still recognised after any number of µ-law conversions.
 fn bot_frame(seq: u32) -> [u8; FRAME] {
     let mut pcm = [0u8; FRAME];
+    let id = id_bytes(seq);
     for i in 0..FRAME / 2 {
         let v: i16 = match i {
-            0 => MAGIC as i16,
-            1 => (seq >> 16) as i16,
-            2 => seq as u16 as i16,
-            _ => [0, 5657, 8000, 5657, 0, -5657, -8000, -5657][i % 8],
+            i if i < ID_BYTES => g711::ulaw_decode(id[i]),
+            _ => g711::ulaw_decode(g711::ulaw_encode(
+                [0, 5657, 8000, 5657, 0, -5657, -8000, -5657][i % 8],
+            )),
         };
         pcm[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
     }
@@ -75,18 +102,24 @@ fn bot_frame(seq: u32) -> [u8; FRAME] {
 /// The sequence number of a bot frame, from its first samples in the given
 /// byte order.
 fn seq_of(p: &[u8], big_endian: bool) -> Option<u32> {
-    if p.len() < 6 {
+    if p.len() < 2 * ID_BYTES {
         return None;
     }
-    let s = |i: usize| {
-        let b = [p[2 * i], p[2 * i + 1]];
-        if big_endian {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        }
-    };
-    (s(0) == MAGIC).then(|| (s(1) as u32) << 16 | s(2) as u32)
+    let id: Vec<u8> = (0..ID_BYTES)
+        .map(|i| {
+            let b = [p[2 * i], p[2 * i + 1]];
+            g711::ulaw_encode(if big_endian {
+                i16::from_be_bytes(b)
+            } else {
+                i16::from_le_bytes(b)
+            })
+        })
+        .collect();
+    (id[..2] == MAGIC).then(|| {
+        id[2..]
+            .iter()
+            .fold(0u32, |seq, b| seq << 6 | u32::from(b & 0x3f))
+    })
 }
 
 /// What one call measured.
@@ -144,6 +177,9 @@ struct Call {
 pub struct Load {
     pub audiosocket_port: u16,
     pub websocket_port: u16,
+    /// This module's WebSocket transport: AudioSocket, and Twilio's dialect.
+    pub audiosocket_ws_port: u16,
+    pub twilio_port: u16,
     calls: Arc<Vec<Mutex<Call>>>,
     /// RTP port of each call's phone.
     pub phone_ports: Vec<u16>,
@@ -171,6 +207,8 @@ impl Load {
     pub fn start(workload: Workload, calls: usize) -> Load {
         let as_listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let ws_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let aws_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let twilio_listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut phone_ports = Vec::new();
         let table: Vec<Mutex<Call>> = (0..calls)
             .map(|_| {
@@ -202,6 +240,8 @@ impl Load {
         let mut load = Load {
             audiosocket_port: as_listener.local_addr().unwrap().port(),
             websocket_port: ws_listener.local_addr().unwrap().port(),
+            audiosocket_ws_port: aws_listener.local_addr().unwrap().port(),
+            twilio_port: twilio_listener.local_addr().unwrap().port(),
             calls: Arc::new(table),
             phone_ports,
             measuring: Arc::default(),
@@ -221,6 +261,8 @@ impl Load {
         for (listener, transport) in [
             (as_listener, Transport::AudioSocket),
             (ws_listener, Transport::WebSocket),
+            (aws_listener, Transport::AudioSocketWs),
+            (twilio_listener, Transport::Twilio),
         ] {
             let (calls, stop, connected) = (
                 load.calls.clone(),
@@ -281,9 +323,10 @@ impl Load {
         for c in self.calls.iter() {
             let mut c = c.lock().unwrap();
             if let Some(b) = &mut c.bot {
-                let bye: &[u8] = match b.transport {
-                    Transport::AudioSocket => &[0, 0, 0],
-                    Transport::WebSocket => &[0x88, 0x00],
+                let bye: &[u8] = if b.transport.websocket() {
+                    &[0x88, 0x00]
+                } else {
+                    &[0, 0, 0]
                 };
                 let _ = b.stream.set_nonblocking(false);
                 let _ = b.stream.write_all(bye);
@@ -317,30 +360,74 @@ fn read_head(s: &mut TcpStream) -> Option<String> {
     String::from_utf8(head).ok()
 }
 
-/// Accepts a WebSocket upgrade with the `media` subprotocol and no
-/// extensions, as chan_websocket wants; returns the call's index from the
-/// `call` URI parameter.
-fn websocket_handshake(s: &mut TcpStream) -> Option<usize> {
+/// Accepts a WebSocket upgrade (with the `media` subprotocol and no
+/// extensions, as chan_websocket wants, when `media`); returns the call's
+/// index from the `call` URI parameter, if it has one.
+fn websocket_handshake(s: &mut TcpStream, media: bool) -> Option<Option<usize>> {
     let head = read_head(s)?;
     let path = head.split_whitespace().nth(1)?;
     let index = path
         .split(['?', '&'])
-        .find_map(|kv| kv.strip_prefix("call="))?
-        .parse()
-        .ok()?;
+        .find_map(|kv| kv.strip_prefix("call="))
+        .and_then(|i| i.parse().ok());
     let key = head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         k.eq_ignore_ascii_case("sec-websocket-key")
             .then(|| v.trim())
     })?;
     let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let protocol = if media {
+        "Sec-WebSocket-Protocol: media\r\n"
+    } else {
+        ""
+    };
     write!(
         s,
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: media\r\n\r\n"
+         Sec-WebSocket-Accept: {accept}\r\n{protocol}\r\n"
     )
     .ok()?;
     Some(index)
+}
+
+/// A client's next WebSocket message (unmasked), read as it comes.
+fn read_ws_message(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut h = [0u8; 2];
+    s.read_exact(&mut h).ok()?;
+    let mut len = u64::from(h[1] & 0x7f);
+    if len == 126 {
+        let mut l = [0u8; 2];
+        s.read_exact(&mut l).ok()?;
+        len = u64::from(u16::from_be_bytes(l));
+    } else if len == 127 {
+        let mut l = [0u8; 8];
+        s.read_exact(&mut l).ok()?;
+        len = u64::from_be_bytes(l);
+    }
+    let mut key = [0u8; 4];
+    if h[1] & 0x80 != 0 {
+        s.read_exact(&mut key).ok()?;
+    }
+    let mut p = vec![0u8; usize::try_from(len).ok().filter(|l| *l < 1 << 20)?];
+    s.read_exact(&mut p).ok()?;
+    for (i, b) in p.iter_mut().enumerate() {
+        *b ^= key[i % 4];
+    }
+    Some(p)
+}
+
+/// The call's index from a Twilio stream's `start`: the UUID's last
+/// eight hex digits, in `streamSid`, are its decimal digits.
+fn twilio_start(s: &mut TcpStream) -> Option<usize> {
+    for _ in 0..4 {
+        let text = read_ws_message(s)?;
+        let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+        if v["event"] == "start" {
+            let sid = v["start"]["streamSid"].as_str()?;
+            return sid.get(sid.len().checked_sub(8)?..)?.parse().ok();
+        }
+    }
+    None
 }
 
 fn accept(
@@ -377,9 +464,13 @@ fn accept(
                 };
                 index
             }
-            Transport::WebSocket => match websocket_handshake(&mut s) {
-                Some(i) => i,
-                None => continue,
+            ws => match websocket_handshake(&mut s, ws == Transport::WebSocket) {
+                Some(Some(i)) => i,
+                Some(None) if ws == Transport::Twilio => match twilio_start(&mut s) {
+                    Some(i) => i,
+                    None => continue,
+                },
+                _ => continue,
             },
         };
         let Some(call) = calls.get(index) else {
@@ -398,19 +489,45 @@ fn accept(
     }
 }
 
+/// A server's WebSocket frame (unmasked) holding `payload`.
+fn ws_frame(out: &mut VecDeque<u8>, opcode: u8, payload: &[u8]) {
+    out.push_back(0x80 | opcode);
+    if payload.len() < 126 {
+        out.push_back(payload.len() as u8);
+    } else {
+        out.push_back(126);
+        out.extend((payload.len() as u16).to_be_bytes());
+    }
+    out.extend(payload);
+}
+
 /// Sends what a bot has for Asterisk, keeping what the socket does not take.
 fn send_bot(bot: &mut Bot, pcm: &[u8]) {
     match bot.transport {
         Transport::AudioSocket => {
             bot.outbox.push_back(0x10);
             bot.outbox.extend((pcm.len() as u16).to_be_bytes());
+            bot.outbox.extend(pcm);
         }
-        Transport::WebSocket => {
-            bot.outbox.extend([0x82, 126]);
-            bot.outbox.extend((pcm.len() as u16).to_be_bytes());
+        Transport::WebSocket => ws_frame(&mut bot.outbox, 2, pcm),
+        Transport::AudioSocketWs => {
+            let mut m = vec![0x10];
+            m.extend((pcm.len() as u16).to_be_bytes());
+            m.extend_from_slice(pcm);
+            ws_frame(&mut bot.outbox, 2, &m);
+        }
+        Transport::Twilio => {
+            let ulaw: Vec<u8> = pcm
+                .chunks_exact(2)
+                .map(|s| g711::ulaw_encode(i16::from_le_bytes([s[0], s[1]])))
+                .collect();
+            let text = format!(
+                r#"{{"event":"media","streamSid":"MZ","media":{{"payload":"{}"}}}}"#,
+                BASE64.encode(&ulaw)
+            );
+            ws_frame(&mut bot.outbox, 1, text.as_bytes());
         }
     }
-    bot.outbox.extend(pcm);
     flush_bot(bot);
 }
 
@@ -427,7 +544,8 @@ fn flush_bot(bot: &mut Bot) {
     }
 }
 
-/// Sends one 20 ms RTP packet from the phone (big-endian samples).
+/// Sends one 20 ms RTP packet from the phone (big-endian samples, or
+/// µ-law when Asterisk sends µ-law: payload type 0).
 fn send_phone(p: &mut Phone) {
     let Some(to) = p.asterisk else { return };
     let mut pkt = Vec::with_capacity(12 + FRAME);
@@ -437,7 +555,11 @@ fn send_phone(p: &mut Phone) {
     pkt.extend(0x5eed_u32.to_be_bytes());
     for i in 0..FRAME / 2 {
         let v: i16 = [0, 3000, 0, -3000][i % 4];
-        pkt.extend(v.to_be_bytes());
+        if p.payload_type == 0 {
+            pkt.push(g711::ulaw_encode(v));
+        } else {
+            pkt.extend(v.to_be_bytes());
+        }
     }
     let _ = p.socket.send_to(&pkt, to);
     p.seq = p.seq.wrapping_add(1);
@@ -540,7 +662,7 @@ fn messages(bot: &mut Bot) -> Vec<Vec<u8>> {
                 }
                 at += 3 + len;
             }
-            Transport::WebSocket => {
+            ws => {
                 if buf.len() < at + 2 {
                     break;
                 }
@@ -568,7 +690,7 @@ fn messages(bot: &mut Bot) -> Vec<Vec<u8>> {
                 if buf.len() < at + head + len {
                     break;
                 }
-                if opcode == 2 || opcode == 0 {
+                if opcode <= 2 {
                     let mut p = buf[at + head..at + head + len].to_vec();
                     if masked {
                         let key = &buf[key_at..key_at + 4];
@@ -576,7 +698,11 @@ fn messages(bot: &mut Bot) -> Vec<Vec<u8>> {
                             *b ^= key[i % 4];
                         }
                     }
-                    out.push(p);
+                    match ws {
+                        Transport::AudioSocketWs => out.extend(audio_messages(&p)),
+                        Transport::Twilio => out.extend(twilio_media(&p)),
+                        _ => out.push(p),
+                    }
                 }
                 at += head + len;
             }
@@ -584,6 +710,39 @@ fn messages(bot: &mut Bot) -> Vec<Vec<u8>> {
     }
     bot.inbox.drain(..at);
     out
+}
+
+/// The audio payloads of the AudioSocket messages in `p`.
+fn audio_messages(mut p: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while p.len() >= 3 {
+        let len = u16::from_be_bytes([p[1], p[2]]) as usize;
+        let Some(payload) = p.get(3..3 + len) else {
+            break;
+        };
+        if p[0] == 0x10 || p[0] == 0x25 {
+            out.push(payload.to_vec());
+        }
+        p = &p[3 + len..];
+    }
+    out
+}
+
+/// A Twilio `media` message's audio (its inbound track only, one frame a
+/// 20 ms as AudioSocket's mono tap), as little-endian samples.
+fn twilio_media(text: &[u8]) -> Option<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_slice(text).ok()?;
+    if v["event"] != "media" || v["media"]["track"] == "outbound" {
+        return None;
+    }
+    let ulaw = BASE64
+        .decode(v["media"]["payload"].as_str()?.as_bytes())
+        .ok()?;
+    Some(
+        ulaw.iter()
+            .flat_map(|b| g711::ulaw_decode(*b).to_le_bytes())
+            .collect(),
+    )
 }
 
 fn receive(
@@ -620,8 +779,16 @@ fn receive(
                         p.asterisk = Some(from);
                         p.payload_type = buf[1] & 0x7f;
                     }
-                    let payload = &buf[12..n];
-                    let Some(seq) = seq_of(payload, true) else {
+                    let payload: std::borrow::Cow<[u8]> = if p.payload_type == 0 {
+                        buf[12..n]
+                            .iter()
+                            .flat_map(|b| g711::ulaw_decode(*b).to_be_bytes())
+                            .collect::<Vec<u8>>()
+                            .into()
+                    } else {
+                        (&buf[12..n]).into()
+                    };
+                    let Some(seq) = seq_of(&payload, true) else {
                         // Not the bot's audio (silence between bursts).
                         p.last_packet = None;
                         continue;

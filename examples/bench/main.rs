@@ -29,7 +29,8 @@
 //! ```text
 //! cargo run --release --example bench -- [--calls 100,300,500] [--seconds 20]
 //!     [--rounds 3] [--workloads echo,paced,talking,tapped]
-//!     [--only this,this-wait,this-drv,this+tls,built-in,websocket,untapped,tap,tap-stereo,ari-snoop]
+//!     [--only this,this-wait,this-drv,this+tls,this-ws,twilio,twilio-drv,this-drv-ulaw,
+//!             built-in,websocket,untapped,tap,tap-stereo,tap-twilio,ari-snoop]
 //! ```
 
 #[path = "../../tests/common/ari.rs"]
@@ -38,6 +39,9 @@ mod ari;
 #[path = "../../tests/common/asterisk.rs"]
 #[allow(dead_code)]
 mod asterisk;
+#[path = "../../tests/common/g711.rs"]
+#[allow(dead_code)]
+mod g711;
 mod load;
 mod measure;
 #[path = "../../tests/common/tls.rs"]
@@ -64,11 +68,22 @@ enum Impl {
     /// This module with TLS (option s) to a TLS front before the load server.
     ThisTls,
     WebSocket,
+    /// This module over WebSocket: AudioSocket in binary messages.
+    ThisWs,
+    /// This module's Twilio dialect: the application (a channel at 8 kHz
+    /// signed linear), and the driver (a µ-law channel) with a µ-law phone.
+    Twilio,
+    TwilioDriver,
+    /// This module's AudioSocket driver with the same µ-law phone, for
+    /// what the Twilio driver's µ-law channel saves.
+    ThisDriverUlaw,
     /// The tapped workload's call, without a tap.
     Untapped,
     /// `AUDIOSOCKET_TAP()` with `d(both)`, and with `d(stereo)`.
     Tap,
     TapStereo,
+    /// A tap of both sides in the Twilio dialect (a track each).
+    TapTwilio,
     /// ARI's snoop channel and an externalMedia channel in a bridge.
     AriSnoop,
 }
@@ -83,6 +98,11 @@ impl Impl {
             Impl::ThisDriver => "this-drv",
             Impl::ThisTls => "this+tls",
             Impl::WebSocket => "websocket",
+            Impl::ThisWs => "this-ws",
+            Impl::Twilio => "twilio",
+            Impl::TwilioDriver => "twilio-drv",
+            Impl::ThisDriverUlaw => "this-drv-ulaw",
+            Impl::TapTwilio => "tap-twilio",
             Impl::Untapped => "untapped",
             Impl::Tap => "tap",
             Impl::TapStereo => "tap-stereo",
@@ -93,7 +113,13 @@ impl Impl {
     /// The columns of a workload.
     fn columns(workload: Workload) -> Vec<Impl> {
         match workload {
-            Workload::Tap => vec![Impl::Untapped, Impl::Tap, Impl::TapStereo, Impl::AriSnoop],
+            Workload::Tap => vec![
+                Impl::Untapped,
+                Impl::Tap,
+                Impl::TapStereo,
+                Impl::TapTwilio,
+                Impl::AriSnoop,
+            ],
             _ => vec![
                 Impl::Builtin,
                 Impl::BuiltinDriver,
@@ -101,6 +127,10 @@ impl Impl {
                 Impl::ThisWaiting,
                 Impl::ThisDriver,
                 Impl::ThisTls,
+                Impl::ThisWs,
+                Impl::Twilio,
+                Impl::TwilioDriver,
+                Impl::ThisDriverUlaw,
                 Impl::WebSocket,
             ],
         }
@@ -128,6 +158,9 @@ impl Impl {
         if workload.has_phone() {
             need.extend(["chan_rtp.so", "res_rtp_asterisk.so", "res_rtp_multicast.so"]);
         }
+        if self.phone() == "phone-ulaw" {
+            need.push("codec_ulaw.so");
+        }
         need
     }
 
@@ -139,6 +172,14 @@ impl Impl {
             .filter(|m| !installed.modules.join(m).exists())
             .collect();
         (!lacking.is_empty()).then(|| format!("this Asterisk lacks {lacking:?}"))
+    }
+
+    /// The far end's context: a phone of signed linear, or of µ-law.
+    fn phone(self) -> &'static str {
+        match self {
+            Impl::TwilioDriver | Impl::ThisDriverUlaw => "phone-ulaw",
+            _ => "phone",
+        }
     }
 
     /// Whether it runs this module, or Asterisk's built-in AudioSocket.
@@ -168,6 +209,7 @@ struct Outcome {
 /// One context per column, `bench-<column>`, and the far ends'.
 fn dialplan(load: &Load, tls_port: u16) -> String {
     let port = load.audiosocket_port;
+    let (aws, twilio) = (load.audiosocket_ws_port, load.twilio_port);
     // The extension is the call's index; the UUID's last digits carry it.
     let uuid = "00000000-0000-0000-0000-0000${EXTEN}";
     let app = |server: String| {
@@ -181,12 +223,31 @@ fn dialplan(load: &Load, tls_port: u16) -> String {
     let talking = |first: String| {
         format!("exten => _X.,1,Answer()\n{first} same => n,Dial(Local/1@talker/n)\n")
     };
-    let tap = |options: &str| {
+    let tap_at = |server: &str, options: &str| {
         talking(format!(
-            " same => n,Set(AUDIOSOCKET_TAP({uuid})=127.0.0.1:{port}{options})\n"
+            " same => n,Set(AUDIOSOCKET_TAP({uuid})={server}{options})\n"
         ))
     };
+    let local = format!("127.0.0.1:{port}");
+    let tap = |options: &str| tap_at(&local, options);
     let columns = [
+        (
+            Impl::ThisWs,
+            app(format!("ws://127.0.0.1:{aws}/bench?call=${{EXTEN}}")),
+        ),
+        (
+            Impl::Twilio,
+            app(format!("ws://127.0.0.1:{twilio}/bench,p(twilio)")),
+        ),
+        (
+            Impl::TwilioDriver,
+            format!("exten => _X.,1,Dial(AudioSocket/ws:twilio/{uuid})\n same => n,Hangup()\n"),
+        ),
+        (Impl::ThisDriverUlaw, driver.clone()),
+        (
+            Impl::TapTwilio,
+            tap_at(&format!("ws://127.0.0.1:{twilio}/bench"), ",p(twilio)"),
+        ),
         (Impl::Builtin, app(format!("127.0.0.1:{port}"))),
         (Impl::This, app(format!("127.0.0.1:{port}"))),
         (Impl::ThisWaiting, app(format!("127.0.0.1:{port}"))),
@@ -210,7 +271,8 @@ fn dialplan(load: &Load, tls_port: u16) -> String {
     plan.push_str(
         "[talker]\nexten => _X!,1,Answer()\n same => n,Milliwatt()\n\
          [echo]\nexten => _X!,1,Answer()\n same => n,Echo()\n\
-         [phone]\nexten => _X.,1,Dial(UnicastRTP/127.0.0.1:${EXTEN}/c(slin))\n",
+         [phone]\nexten => _X.,1,Dial(UnicastRTP/127.0.0.1:${EXTEN}/c(slin))\n\
+         [phone-ulaw]\nexten => _X.,1,Dial(UnicastRTP/127.0.0.1:${EXTEN}/c(ulaw))\n",
     );
     plan
 }
@@ -234,13 +296,15 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         tls::TlsFront::start(config, load.audiosocket_port)
     });
     let profile = format!(
-        "[general]\nlow_latency = {}\n[bench]\ntype = tls\nca_file = {}\n",
+        "[general]\nlow_latency = {}\n[bench]\ntype = tls\nca_file = {}\n\
+         [twilio]\ntype = websocket\nurl = ws://127.0.0.1:{}/bench\ndialect = twilio\n",
         if imp == Impl::ThisWaiting {
             "no"
         } else {
             "yes"
         },
-        pki.ca_file().display()
+        pki.ca_file().display(),
+        load.twilio_port
     );
     let ast = Asterisk::start_with(
         "bench",
@@ -263,7 +327,7 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
     for i in 0..calls {
         let far = match workload {
             Workload::Echo => "1@echo".to_string(),
-            _ => format!("{}@phone", load.phone_ports[i]),
+            _ => format!("{}@{}", load.phone_ports[i], imp.phone()),
         };
         ast.originate(&format!("{i:08}@bench-{}", imp.name()), &far);
     }
@@ -491,6 +555,7 @@ fn ratios(workload: Workload, got: &[(Impl, Outcome)]) -> Vec<(&'static str, f64
         let rss = |a: &Outcome, b: &Outcome| a.rss_kib_per_call - b.rss_kib_per_call;
         put("CPU ms/cs added by a tap", find(Impl::Tap), untapped, added);
         put("by a stereo tap", find(Impl::TapStereo), untapped, added);
+        put("by a Twilio tap", find(Impl::TapTwilio), untapped, added);
         put("by ARI's snoop", find(Impl::AriSnoop), untapped, added);
         put("RSS KiB a tap", find(Impl::Tap), untapped, rss);
         put("a stereo tap", find(Impl::TapStereo), untapped, rss);
@@ -511,9 +576,26 @@ fn ratios(workload: Workload, got: &[(Impl, Outcome)]) -> Vec<(&'static str, f64
     let p50 = |a: &Outcome, b: &Outcome| a.latency.0 - b.latency.0;
     let p99 = |a: &Outcome, b: &Outcome| a.latency.1 - b.latency.1;
     let switches = |a: &Outcome, b: &Outcome| a.switches_per_call_s / b.switches_per_call_s;
-    use Impl::{Builtin, BuiltinDriver, This, ThisDriver, ThisTls, ThisWaiting, WebSocket};
+    use Impl::{
+        Builtin, BuiltinDriver, This, ThisDriver, ThisDriverUlaw, ThisTls, ThisWaiting, ThisWs,
+        Twilio, TwilioDriver, WebSocket,
+    };
     // (label, this, against, how)
-    let figures: [(&str, Impl, Impl, Figure); 15] = [
+    let figures: [(&str, Impl, Impl, Figure); 24] = [
+        ("CPU ws/this", ThisWs, This, cpu),
+        ("twilio/this", Twilio, This, cpu),
+        ("twilio/websocket", Twilio, WebSocket, cpu),
+        (
+            "twilio-drv/this-drv-ulaw",
+            TwilioDriver,
+            ThisDriverUlaw,
+            cpu,
+        ),
+        ("latency p50 ws-this ms", ThisWs, This, p50),
+        ("p99", ThisWs, This, p99),
+        ("twilio-this p50", Twilio, This, p50),
+        ("twilio-this p99", Twilio, This, p99),
+        ("twilio-drv-this-drv p50", TwilioDriver, ThisDriver, p50),
         ("CPU this/built-in", This, Builtin, cpu),
         ("wait/built-in", ThisWaiting, Builtin, cpu),
         ("driver/built-in", ThisDriver, Builtin, cpu),

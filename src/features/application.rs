@@ -38,7 +38,9 @@ Arguments:
   uuid       Identifies the stream to the server: any standard UUID form.
   host:port  The server: a host name, an IPv4 address or [IPv6 address],
              then the port. Calls to a name take its addresses in turns;
-             one that just failed is tried last for 15 s.
+             one that just failed is tried last for 15 s. Or over a
+             WebSocket: ws://host[:port]/path?query, wss://..., or ws:NAME,
+             a [NAME] profile of audiosocket.conf with type = websocket.
   options    Letters, some with a value in parentheses:
     c(codec)    Signed linear rate for both directions: slin (8 kHz, the
                 default), slin12, slin16, slin24, slin32, slin44, slin48,
@@ -56,6 +58,10 @@ Arguments:
                 rate; and it may set channel variables (0x24, NAME=value)
                 that server_variables allows (BOT_* by default).
     m(V1^V2)    The same, with these channel variables in the JSON.
+    p(dialect)  What the messages on a WebSocket say: audiosocket, or
+                twilio (Twilio's Media Streams: the bot gets connected,
+                start, media, dtmf, mark and stop; it may send media, mark
+                and clear; audio is mulaw at 8 kHz).
     v(N1^P*)    The variables the server may set (names, and patterns with
                 *), instead of server_variables in audiosocket.conf (BOT_*
                 by default); turns 0x24 on without m. Never a variable

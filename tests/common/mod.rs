@@ -6,6 +6,7 @@ pub mod ami;
 pub mod ari;
 pub mod asterisk;
 pub mod far_end;
+pub mod g711;
 pub mod readme;
 pub mod server;
 pub mod sip;
