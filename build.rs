@@ -81,6 +81,10 @@ const FUNCTIONS: &[&str] = &[
     "ast_category_browse_filtered",
     "ast_category_get_name",
     "ast_category_first",
+    "ast_moh_start",
+    "ast_moh_stop",
+    "ast_channel_start_silence_generator",
+    "ast_channel_stop_silence_generator",
 ];
 
 /// Every Asterisk struct the module reads or builds, and the enums it names.

@@ -25,6 +25,7 @@
 #include "asterisk/audiohook.h"
 #include "asterisk/datastore.h"
 #include "asterisk/translate.h"
+#include "asterisk/musiconhold.h"
 #include "asterisk/utils.h"
 
 /* ASTERISK_GPL_KEY, for ast_module_info.key. */

@@ -3,29 +3,13 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use common::example::binary;
 use common::{ramp, uuid_bytes, Conn, UUID};
 
 const S: Duration = Duration::from_secs(1);
-
-fn binary() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(cargo)
-        .args(["build", "--release", "--example", "audiosocket_server"])
-        .current_dir(&root)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    target.join("release/examples/audiosocket_server")
-}
 
 struct Server(Child, u16);
 

@@ -27,18 +27,7 @@ impl Drop for Example {
 }
 
 fn example_server(port: u16, keys: &Path, client_ca: bool) -> Example {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args(["build", "--release", "--example", "audiosocket_server"])
-        .current_dir(root)
-        .status()
-        .unwrap();
-    assert!(built.success());
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    let mut cmd = Command::new(target.join("release/examples/audiosocket_server"));
+    let mut cmd = Command::new(common::example::binary());
     cmd.arg("echo")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--tls")

@@ -178,6 +178,9 @@ struct ast_channel *ast_waitfor_nandfds(struct ast_channel **c, int n,
 struct ast_frame *ast_read(struct ast_channel *chan);
 int ast_write(struct ast_channel *chan, struct ast_frame *frame);
 int ast_senddigit_begin(struct ast_channel *chan, char digit);
+struct ast_silence_generator;
+struct ast_silence_generator *ast_channel_start_silence_generator(struct ast_channel *chan);
+void ast_channel_stop_silence_generator(struct ast_channel *chan, struct ast_silence_generator *state);
 int ast_senddigit_end(struct ast_channel *chan, char digit, unsigned int duration);
 
 /* Every channel, one at a time, each with a reference the caller drops. */

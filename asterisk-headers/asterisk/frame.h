@@ -35,6 +35,8 @@ enum ast_control_frame_type {
 	AST_CONTROL_ANSWER = 4,
 	AST_CONTROL_BUSY = 5,
 	AST_CONTROL_CONGESTION = 8,
+	AST_CONTROL_HOLD = 16,
+	AST_CONTROL_UNHOLD = 17,
 };
 
 /* Bytes a writer should leave free before a frame's data for protocol headers. */

@@ -1,7 +1,8 @@
 //! Arbitrary bytes from a server, cut into arbitrary reads, through the
 //! decoder and the session's interpretation of them, with the barge-in and
-//! call-context extensions off or on and the server's audio played or
-//! dropped (a tap): nothing may panic, memory stays bounded, every audio
+//! call-context extensions off or on, the server's audio played or
+//! dropped (a tap), and resuming on (`0x26`, and a new connection between
+//! two reads): nothing may panic, memory stays bounded, every audio
 //! frame holds whole samples, a flush leaves no audio or mark read before
 //! it, and a variable the server sets is one the rules allow.
 #![no_main]
@@ -27,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         variables: (data[0] & 0x40 != 0).then(|| VariablePolicy::parse("*", ',').unwrap()),
         play_audio: data[0] & 0x20 == 0,
         keep_flushed_marks: data[0] & 0x10 != 0,
+        resume: data[0] & 0x08 != 0,
     };
     let chunk = 1 + (data[1] as usize % 64) * 37;
     let room = if data[1] & 0x40 != 0 { 4096 } else { usize::MAX };
@@ -57,6 +59,12 @@ fuzz_target!(|data: &[u8]| {
                 Queued::Mark(_) => !options.keep_flushed_marks,
                 _ => false,
             }));
+        }
+        if ended.is_none() && options.resume && events.len() % 7 == 0 {
+            // The stream resumes on a new connection: nothing of the old
+            // one's bytes is left.
+            input.restart();
+            assert_eq!(input.buffered(), 0);
         }
         // The I/O thread hands on what it is given.
         while events.len() > 64 {
@@ -106,6 +114,8 @@ fn check(ev: Queued, options: &InputOptions) {
             assert!(!value.chars().any(char::is_control));
         }
         Queued::ReportDrained | Queued::Flush => assert!(options.barge_in),
-        Queued::Connected | Queued::Ended(_) => panic!("the input never makes these"),
+        Queued::Connected | Queued::Ended(_) | Queued::Lost(_) | Queued::Resumed { .. } => {
+            panic!("the input never makes these")
+        }
     }
 }

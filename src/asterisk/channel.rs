@@ -19,6 +19,11 @@ pub struct Channel<'a> {
     _live: PhantomData<&'a sys::ast_channel>,
 }
 
+/// Silence a channel sends while nothing else is written (see
+/// [`Channel::start_silence`]); stopped with [`Channel::stop_silence`] on
+/// the same channel.
+pub struct Silence(NonNull<sys::ast_silence_generator>);
+
 /// What woke [`Channel::wait`].
 pub enum Woken {
     Channel,
@@ -204,6 +209,36 @@ impl<'a> Channel<'a> {
     pub fn digit_end(self, digit: u8, ms: u32) {
         // SAFETY: live channel.
         unsafe { sys::ast_senddigit_end(self.as_ptr(), digit as _, ms) };
+    }
+
+    /// Starts music on hold of `class` (Asterisk's default class when
+    /// empty); false when Asterisk could not (no such class, or
+    /// res_musiconhold not loaded).
+    pub fn start_moh(self, class: &str) -> bool {
+        let class = cstring(class);
+        // SAFETY: live channel, on its own thread; the class outlives the
+        // call, and a null interpclass is allowed.
+        unsafe { sys::ast_moh_start(self.as_ptr(), class.as_ptr(), std::ptr::null()) == 0 }
+    }
+
+    pub fn stop_moh(self) {
+        // SAFETY: live channel; stopping music that is not playing is a no-op.
+        unsafe { sys::ast_moh_stop(self.as_ptr()) };
+    }
+
+    /// Starts sending silence while nothing else is written; None when
+    /// Asterisk could not.
+    pub fn start_silence(self) -> Option<Silence> {
+        // SAFETY: live channel.
+        NonNull::new(unsafe { sys::ast_channel_start_silence_generator(self.as_ptr()) })
+            .map(Silence)
+    }
+
+    pub fn stop_silence(self, silence: Silence) {
+        // SAFETY: live channel; the generator was started on this channel
+        // (callers keep it with the channel it came from) and is stopped
+        // once, since `silence` is consumed.
+        unsafe { sys::ast_channel_stop_silence_generator(self.as_ptr(), silence.0.as_ptr()) };
     }
 
     pub(super) fn hangupcause_set(self, cause: i32) {

@@ -146,6 +146,30 @@ impl OutFrame {
         self
     }
 
+    /// The far end put the call on hold: the other party hears music on
+    /// hold of `class` (its channel's own class when empty).
+    pub fn hold(&mut self, class: &str) -> &mut OutFrame {
+        self.reset(sys::AST_FRAME_CONTROL);
+        self.frame.subclass.integer = sys::AST_CONTROL_HOLD as i32;
+        if !class.is_empty() {
+            // The class travels as a NUL-terminated string, as chan_pjsip
+            // sends it.
+            self.buf.clear();
+            self.buf.extend(class.bytes().filter(|b| *b != 0));
+            self.buf.push(0);
+            self.frame.datalen = self.buf.len() as i32;
+            self.frame.data.ptr = self.buf.as_mut_ptr().cast();
+        }
+        self
+    }
+
+    /// The far end took the call off hold.
+    pub fn unhold(&mut self) -> &mut OutFrame {
+        self.reset(sys::AST_FRAME_CONTROL);
+        self.frame.subclass.integer = sys::AST_CONTROL_UNHOLD as i32;
+        self
+    }
+
     /// The channel answered.
     pub fn answer(&mut self) -> &mut OutFrame {
         self.reset(sys::AST_FRAME_CONTROL);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::resume_settings::ResumeOption;
 use super::settings::Settings;
 pub use super::tls_settings::TlsChoice;
 use crate::protocol::twilio::Track;
@@ -40,6 +41,8 @@ pub struct CallOptions {
     /// `p(twilio|audiosocket)`: what the messages on a WebSocket say,
     /// instead of the profile's `dialect`.
     pub dialect: Option<Dialect>,
+    /// `r`, `r(seconds)`, `r(0)`: resume on another server after a loss.
+    pub resume: Option<ResumeOption>,
 }
 
 /// Where options are given: the options each accepts differ.
@@ -113,6 +116,8 @@ pub struct CallArgs {
     pub profile: Option<String>,
     /// A profile's `tls`, for a call that does not say (`s`).
     pub profile_tls: Option<TlsChoice>,
+    /// A profile's `resume`, for a call that does not say (`r`).
+    pub profile_resume: Option<bool>,
     pub options: CallOptions,
     /// A call, or a tap.
     pub given: Given,
@@ -175,6 +180,7 @@ impl CallArgs {
             self.server = p.server.clone();
             self.websocket = Some(p.target.clone());
             self.profile_tls = p.tls.clone();
+            self.profile_resume = p.resume;
         }
         if let Some(w) = &mut self.websocket {
             if w.secure && self.profile_tls.is_none() {
@@ -323,6 +329,11 @@ impl CallArgs {
         c.tls = self.tls(defaults)?;
         c.variables = self.variables(defaults);
         c.websocket = self.websocket.clone();
+        c.resume = defaults.resume.for_call(
+            self.options.resume,
+            self.profile_resume,
+            self.given == Given::Tap,
+        );
         if self.dialect() == Some(Dialect::Twilio) {
             // Twilio's marks and clear are always on, and a clear answers
             // the marks it drops.
@@ -417,6 +428,7 @@ pub fn parse_options(s: &str) -> Result<CallOptions, String> {
                     VariablePolicy::parse(&v, '^').map_err(|e| format!("option v({v}): {e}"))?,
                 );
             }
+            'r' => opts.resume = Some(ResumeOption::parse(value.as_deref())?),
             'w' if value.is_none() => opts.whisper = true,
             'w' => return Err("option w takes no value".into()),
             's' => {
@@ -450,6 +462,7 @@ pub fn parse_app_args(data: &str) -> Result<CallArgs, String> {
         websocket,
         profile,
         profile_tls: None,
+        profile_resume: None,
         options,
         given: Given::Call,
     })
@@ -469,6 +482,7 @@ pub fn parse_tap_args(uuid: &str, value: &str) -> Result<CallArgs, String> {
         websocket,
         profile,
         profile_tls: None,
+        profile_resume: None,
         options,
         given: Given::Tap,
     })
@@ -503,6 +517,7 @@ pub fn parse_dial_string(addr: &str) -> Result<CallArgs, String> {
         websocket,
         profile,
         profile_tls: None,
+        profile_resume: None,
         options,
         given: Given::Call,
     })
@@ -572,6 +587,7 @@ mod tests {
             tls: Default::default(),
             server_variables: VariablePolicy::none(),
             websockets: Default::default(),
+            resume: Default::default(),
         };
         let plain = parse_app_args(&format!("{U},h:1")).unwrap();
         assert_eq!(plain.rate(&defaults), Rate::Hz16000);

@@ -96,14 +96,17 @@ pub fn session(s: &SessionView) -> String {
          Dropped up/down:  {}/{}\n\
          Dropped digits:   {}\n\
          Dropped marks:    {}\n\
-         Protocol errors:  {}\n",
+         Protocol errors:  {}\n\
+         Resumes:          {}\n",
         shown(&s.channel),
         kind(s),
         s.uuid,
         shown(&s.server.to_string()),
         address(s),
         s.encryption.as_deref().unwrap_or("none"),
-        if s.connected {
+        if s.resuming {
+            "resuming"
+        } else if s.connected {
             "connected"
         } else {
             "connecting"
@@ -121,6 +124,7 @@ pub fn session(s: &SessionView) -> String {
         st.dropped_dtmf,
         st.dropped_marks,
         st.protocol_errors,
+        st.resumes,
     )
 }
 
@@ -141,13 +145,14 @@ pub fn stats(
     }
     let _ = writeln!(
         out,
-        "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}\nDropped late:       {}",
+        "Connect failures:   {}\nProtocol errors:    {}\nBytes up:           {}\nBytes down:         {}\nDropped up:         {}\nDropped late:       {}\nResumes:            {}",
         ended_with(Status::ConnectFailed),
         t.protocol_errors,
         t.bytes_up,
         t.bytes_down,
         t.dropped_up,
-        t.dropped_down
+        t.dropped_down,
+        t.resumes
     );
     if !addresses.is_empty() {
         let _ = writeln!(
@@ -203,6 +208,7 @@ mod tests {
             tap: None,
             age: Duration::from_secs(3725),
             connected: true,
+            resuming: false,
             stats: StatsSnapshot {
                 frames_up: 10,
                 bytes_up: 6430,
@@ -213,6 +219,7 @@ mod tests {
                 frames_down: 9,
                 bytes_down: 5760,
                 protocol_errors: 1,
+                resumes: 6,
             },
             buffered: Duration::from_millis(40),
         }
@@ -270,6 +277,11 @@ mod tests {
             ..list[0].clone()
         };
         assert!(session(&connecting).contains("Address:          -\n"));
+        let resuming = SessionView {
+            resuming: true,
+            ..list[0].clone()
+        };
+        assert!(session(&resuming).contains("State:            resuming\n"));
         assert!(text.contains("Encryption:       TLS 1.3, TLS13_AES_256_GCM_SHA384\n"));
         let plain = SessionView {
             encryption: None,
@@ -281,6 +293,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Protocol errors:  1"), "{text}");
+        assert!(text.contains("Resumes:          6"), "{text}");
         assert!(
             text.contains("Dropped digits:   4\nDropped marks:    5\n"),
             "{text}"

@@ -8,6 +8,7 @@ pub mod cli_text;
 pub mod config_file;
 pub mod context;
 pub mod outcome;
+pub mod resume_settings;
 pub mod settings;
 pub mod tls_settings;
 pub mod websocket_settings;

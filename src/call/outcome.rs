@@ -19,13 +19,14 @@ pub enum Status {
     ProtocolError,
     NetworkError,
     Timeout,
+    ServerLost,
     InvalidArguments,
     InternalError,
 }
 
 impl Status {
     /// Every status, in the order the CLI lists them.
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 11] = [
         Status::ServerHangup,
         Status::ChannelHangup,
         Status::Redirected,
@@ -34,6 +35,7 @@ impl Status {
         Status::ProtocolError,
         Status::NetworkError,
         Status::Timeout,
+        Status::ServerLost,
         Status::InvalidArguments,
         Status::InternalError,
     ];
@@ -48,6 +50,7 @@ impl Status {
             Status::ProtocolError => "PROTOCOL_ERROR",
             Status::NetworkError => "NETWORK_ERROR",
             Status::Timeout => "TIMEOUT",
+            Status::ServerLost => "SERVER_LOST",
             Status::InvalidArguments => "INVALID_ARGUMENTS",
             Status::InternalError => "INTERNAL_ERROR",
         }
@@ -64,6 +67,7 @@ impl Status {
             EndReason::ProtocolError(_) => Status::ProtocolError,
             EndReason::NetworkError(_) => Status::NetworkError,
             EndReason::Timeout => Status::Timeout,
+            EndReason::ServerLost { .. } => Status::ServerLost,
             EndReason::Internal(_) => Status::InternalError,
         }
     }
@@ -109,6 +113,7 @@ impl Outcome {
             Status::ServerError
             | Status::ProtocolError
             | Status::NetworkError
+            | Status::ServerLost
             | Status::InvalidArguments
             | Status::InternalError => (Level::Error, HangupCause::Failure),
         };

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::config_file::{yes_no, Section};
+use super::resume_settings::{HoldSound, ResumeSettings, MAX_RESUME_TIME};
 use super::tls_settings::{self, TlsSettings};
 use super::websocket_settings::{self, WebSocketProfiles};
 use crate::protocol::Rate;
@@ -34,6 +35,9 @@ pub struct Settings {
     pub server_variables: VariablePolicy,
     /// WebSocket profiles, by name (`ws:name`).
     pub websockets: WebSocketProfiles,
+    /// `resume`, `resume_taps`, `resume_time`, `resume_attempts`,
+    /// `resume_hold`.
+    pub resume: ResumeSettings,
 }
 
 /// `server_variables` when audiosocket.conf does not say: the worked
@@ -55,6 +59,7 @@ impl Default for Settings {
             server_variables: VariablePolicy::parse(DEFAULT_SERVER_VARIABLES, ',')
                 .expect("the default allowlist is well formed"),
             websockets: WebSocketProfiles::default(),
+            resume: ResumeSettings::default(),
         }
     }
 }
@@ -99,6 +104,13 @@ impl Settings {
             "server_variables" => {
                 VariablePolicy::parse(value, ',').map(|v| self.server_variables = v)
             }
+            "resume" => yes_no(value).map(|v| self.resume.calls = v),
+            "resume_taps" => yes_no(value).map(|v| self.resume.taps = v),
+            "resume_time" => number(value, 0.1, MAX_RESUME_TIME, "seconds")
+                .map(|v| self.resume.policy.within = Duration::from_secs_f64(v)),
+            "resume_attempts" => number(value, 1.0, 1000.0, "attempts")
+                .map(|v| self.resume.policy.attempts = v as u32),
+            "resume_hold" => HoldSound::parse(value).map(|v| self.resume.hold = v),
             // Read with the TLS profiles (see `tls_settings.rs`).
             "tls" => Ok(()),
             _ => Err(format!("unknown setting '{name}'")),
@@ -187,9 +199,18 @@ mod tests {
                 ("max_lateness", "350"),
                 ("low_latency", "no"),
                 ("server_variables", "LEAD_*, NOTE"),
+                ("resume", "yes"),
+                ("resume_taps", "no"),
+                ("resume_time", "2.5"),
+                ("resume_attempts", "7"),
+                ("resume_hold", "moh:calm"),
             ],
         )])
         .unwrap();
+        assert!(s.resume.calls && !s.resume.taps);
+        assert_eq!(s.resume.policy.within, Duration::from_millis(2500));
+        assert_eq!(s.resume.policy.attempts, 7);
+        assert_eq!(s.resume.hold, HoldSound::Moh("calm".into()));
         assert_eq!(s.server_variables.allows("LEAD_SCORE"), Ok(()));
         assert!(s.server_variables.allows("BOT_RESULT").is_err());
         let none = from_sections(&[section("general", &[("server_variables", "")])]).unwrap();

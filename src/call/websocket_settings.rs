@@ -12,6 +12,7 @@
 //! header = Authorization: Bearer abc123   ; as many as needed
 //! twilio_auth_token = 0123...             ; X-Twilio-Signature on the upgrade
 //! twilio_account_sid = AC0123...          ; the accountSid a Twilio bot is told
+//! resume = yes                            ; calls to it resume after a loss (option r)
 //! ```
 
 use std::collections::BTreeMap;
@@ -29,6 +30,9 @@ pub struct WebSocketProfile {
     pub target: WebSocketTarget,
     /// `tls = name`: the TLS profile for `wss`.
     pub tls: Option<TlsChoice>,
+    /// `resume`: whether calls to it resume after a loss, when the call
+    /// does not say.
+    pub resume: Option<bool>,
 }
 
 pub type WebSocketProfiles = Arc<BTreeMap<String, WebSocketProfile>>;
@@ -53,6 +57,7 @@ fn profile(section: &Section, errors: &mut Vec<String>) -> Option<WebSocketProfi
     let mut tls = None;
     let mut headers = Vec::new();
     let (mut token, mut account) = (None, None);
+    let mut resume = None;
     for e in &section.entries {
         let mut bad = |why: String| errors.push(format!("line {}: {}: {why}", e.line, e.name));
         let value = e.value.trim();
@@ -97,6 +102,10 @@ fn profile(section: &Section, errors: &mut Vec<String>) -> Option<WebSocketProfi
                     ));
                 }
             }
+            "resume" => match super::config_file::yes_no(value) {
+                Ok(v) => resume = Some(v),
+                Err(why) => bad(why),
+            },
             other => bad(format!("unknown setting '{other}' in a websocket profile")),
         }
     }
@@ -116,6 +125,7 @@ fn profile(section: &Section, errors: &mut Vec<String>) -> Option<WebSocketProfi
             ..server
         },
         tls: secure.then(|| tls.unwrap_or(TlsChoice::Default)),
+        resume,
         target: WebSocketTarget {
             secure,
             resource,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::call_context::{self, Caller};
 use super::call_end::{self, set_status};
+use super::hold::Hold;
 use super::manager_events::{self, Started};
 use super::{settings_file, slin};
 use crate::asterisk::application::Application;
@@ -16,6 +17,7 @@ use crate::asterisk::frame::{FrameKind, OutFrame};
 use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
 use crate::call::args::{parse_app_args, CallArgs};
 use crate::call::outcome::{self, Status};
+use crate::call::resume_settings::HoldSound;
 use crate::session::{wait_ms, EndReason, Event, Session, DIGIT};
 
 use super::version::{c_text, version};
@@ -73,6 +75,12 @@ Arguments:
     s(profile)  TLS with the profile [profile] of audiosocket.conf: its own
                 CA file, a client certificate for mutual TLS, a name to
                 check instead of host.
+    r           Resume: when the server is lost mid-call (reset, closed
+                without a hangup message, silent past i()) or asks to be
+                left (0x26, WebSocket close 1001 or 1012), connect again
+                with the same UUID (the context says resumed and gap_ms)
+                within resume_time (5 s); the caller hears resume_hold.
+    r(seconds)  The same, within this long; r(0): never.
 
 Channel variables set on return:
   AUDIOSOCKET_STATUS      How the session ended:
@@ -87,10 +95,13 @@ Channel variables set on return:
     PROTOCOL_ERROR     The server broke the framing.
     NETWORK_ERROR      The connection failed (timed out, unreachable).
     TIMEOUT            The i() inactivity timeout expired.
+    SERVER_LOST        With r: the server was lost and no new connection
+                       was made within resume_time or resume_attempts.
     INVALID_ARGUMENTS  The arguments above were wrong, or s() named no TLS
                        profile (nothing connected).
     INTERNAL_ERROR     The module failed; see the log.
   AUDIOSOCKET_ERROR_CODE  The code in the server's error message, as hex.
+  AUDIOSOCKET_RESUMES     How many times the stream resumed (option r).
 
 Returns 0, and the dialplan continues, unless the channel hung up or the
 arguments were invalid (then -1). After a redirect the dialplan goes on
@@ -129,6 +140,7 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
     };
     let rate = config.rate;
     call_context::tell(chan, &args, &mut config, Caller::CallerId, None);
+    config.on_resume = Some(manager_events::resume_listener(chan, &args));
     let end = match slin(rate).and_then(|format| Some((format, chan.switch_formats(format)?))) {
         None => {
             let end =
@@ -140,7 +152,8 @@ fn run(chan: Channel<'_>, data: &str) -> i32 {
             let end = match Session::start(config, Arc::new(AsteriskLog)) {
                 Ok(mut session) => {
                     let started = manager_events::started(chan, &args, session.rate());
-                    let end = drive(chan, &mut session, format, &args, &started);
+                    let hold = &defaults.resume.hold;
+                    let end = drive(chan, &mut session, format, (&args, hold), &started);
                     call_end::tell(chan, &args.server, &end, Some((&started, session.stats())));
                     end
                 }
@@ -225,12 +238,21 @@ fn drive(
     chan: Channel<'_>,
     session: &mut Session,
     format: Format,
-    args: &CallArgs,
+    call: (&CallArgs, &HoldSound),
     started: &Started,
 ) -> EndReason {
     let mut digit = ServerDigit::default();
-    let end = play(chan, session, format, args, started, &mut digit);
+    let mut hold = Hold::default();
+    let end = play(
+        chan,
+        session,
+        format,
+        call,
+        started,
+        (&mut digit, &mut hold),
+    );
     digit.end(chan);
+    hold.stop(chan);
     end
 }
 
@@ -238,9 +260,9 @@ fn play(
     chan: Channel<'_>,
     session: &mut Session,
     format: Format,
-    args: &CallArgs,
+    (args, hold_sound): (&CallArgs, &HoldSound),
     started: &Started,
-    digit: &mut ServerDigit,
+    (digit, hold): (&mut ServerDigit, &mut Hold),
 ) -> EndReason {
     let name = chan.name();
     let fds = session.wait_fds();
@@ -295,6 +317,9 @@ fn play(
                 Event::SetVariable { name: var, value } => set_variable(chan, &var, &value),
                 Event::MarkPlayed(m) => manager_events::mark_played(started, &m),
                 Event::Drained => manager_events::drained(started),
+                Event::ServerLost(_) => hold.start(chan, hold_sound),
+                // Before the new server's audio, which a hold would drop.
+                Event::Resumed { .. } => hold.stop(chan),
                 Event::Ended(end) => return end,
             }
         }

@@ -12,6 +12,8 @@ use crate::session::{EndReason, ServerAddr, StatsSnapshot};
 pub const STATUS_VAR: &str = "AUDIOSOCKET_STATUS";
 /// Set on the channel when the server's error message carried a code.
 pub const ERROR_CODE_VAR: &str = "AUDIOSOCKET_ERROR_CODE";
+/// Set on the channel: how many times the stream resumed (option `r`).
+pub const RESUMES_VAR: &str = "AUDIOSOCKET_RESUMES";
 
 /// Tells everyone how `chan`'s session with `server` ended; `started` is
 /// the AMI start event's record, with the session's counters.
@@ -26,6 +28,7 @@ pub fn tell(
     chan.set_var(ERROR_CODE_VAR, outcome.error_code.as_deref().unwrap_or(""));
     ast_log!(outcome.level, "{}", outcome.log_line(&chan.name(), server));
     if let Some((started, stats)) = started {
+        chan.set_var(RESUMES_VAR, &stats.resumes.to_string());
         manager_events::ended(started, &outcome, stats);
     }
     outcome

@@ -18,6 +18,7 @@ use crate::asterisk::logger::{ast_log, AsteriskLog, Level};
 use crate::asterisk::tech::{NewChannel, ReadResult, Technology};
 use crate::call::args::{parse_dial_string, CallArgs, RequestedFormat};
 use crate::call::outcome::{self, HangupCause};
+use crate::call::resume_settings::HoldSound;
 use crate::call::settings::Settings;
 use crate::protocol::{mulaw, Rate};
 use crate::session::websocket::Dialect;
@@ -42,6 +43,8 @@ pub struct Pvt {
     started: Option<Started>,
     out: OutFrame,
     warned_format: bool,
+    /// The other party was put on hold while the stream resumes.
+    on_hold: bool,
 }
 
 fn asterisk_cause(cause: HangupCause) -> i32 {
@@ -140,6 +143,7 @@ impl Technology for AudioSocketTech {
                 started: None,
                 out: OutFrame::default(),
                 warned_format: false,
+                on_hold: false,
             },
         })
     }
@@ -158,6 +162,7 @@ impl Technology for AudioSocketTech {
             .session_config(&name, &chan.uniqueid(), &pvt.defaults)?;
         config.rate = pvt.rate;
         call_context::tell(chan, &pvt.args, &mut config, Caller::ConnectedLine, None);
+        config.on_resume = Some(manager_events::resume_listener(chan, &pvt.args));
         let session = Session::start(config, Arc::new(AsteriskLog))
             .map_err(|e| format!("cannot start the AudioSocket session: {e}"))?;
         let [wake, timer] = session.wait_fds();
@@ -212,6 +217,19 @@ impl Technology for AudioSocketTech {
                 }
                 ReadResult::Nothing
             }
+            // The bridge puts the other party on hold while the stream
+            // resumes (music, with resume_hold = moh), and takes it off.
+            Some(Event::ServerLost(_)) => match &pvt.defaults.resume.hold {
+                HoldSound::Moh(class) => {
+                    pvt.on_hold = true;
+                    ReadResult::Frame(pvt.out.hold(class))
+                }
+                HoldSound::Silence => ReadResult::Nothing,
+            },
+            Some(Event::Resumed { .. }) if std::mem::take(&mut pvt.on_hold) => {
+                ReadResult::Frame(pvt.out.unhold())
+            }
+            Some(Event::Resumed { .. }) => ReadResult::Nothing,
             Some(Event::Ended(end)) => ReadResult::Hangup(pvt.tell_end(chan, &end)),
         }
     }

@@ -37,9 +37,11 @@ Write (Set(AUDIOSOCKET(item)=value), AMI Setvar, ARI channel variables):
                   left to play (at once if nothing is). The value is ignored.
 
 Read (${AUDIOSOCKET(item)}, AMI Getvar):
-  status          CONNECTING or CONNECTED while a session is live, else the
-                  AUDIOSOCKET_STATUS it ended with (empty if none ran).
+  status          CONNECTING, CONNECTED or RESUMING (the server was lost and
+                  option r looks for another) while a session is live, else
+                  the AUDIOSOCKET_STATUS it ended with (empty if none ran).
   buffered_ms     Server audio queued and not yet played, in ms.
+  resumes         Times the live session's stream has resumed.
   uuid            The live session's UUID.
   server          The server as the dialplan named it.
   address         The address it reached, once connected.
@@ -52,12 +54,15 @@ Writing when no session is live, or an unknown item, fails with a warning.";
         let (chan, remote) = live(chan)?;
         let item = arg.trim().to_ascii_lowercase();
         Ok(match (item.as_str(), remote) {
-            ("status", Some(r)) => if r.is_connected() {
+            ("status", Some(r)) => if r.is_resuming() {
+                "RESUMING"
+            } else if r.is_connected() {
                 "CONNECTED"
             } else {
                 "CONNECTING"
             }
             .to_string(),
+            ("resumes", r) => r.map_or(0, |r| r.resumes()).to_string(),
             ("status", None) => chan.get_var(STATUS_VAR),
             ("buffered_ms", r) => r.map_or(0, |r| r.buffered().as_millis()).to_string(),
             ("uuid", r) => r.map(|r| r.uuid).unwrap_or_default(),
@@ -71,8 +76,8 @@ Writing when no session is live, or an unknown item, fails with a warning.";
                 .unwrap_or_else(|| "none".into()),
             _ => {
                 return Err(format!(
-                    "unknown item '{arg}' (status, buffered_ms, uuid, server, address or \
-                     encryption)"
+                    "unknown item '{arg}' (status, buffered_ms, resumes, uuid, server, \
+                     address or encryption)"
                 ))
             }
         })

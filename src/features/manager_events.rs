@@ -1,9 +1,11 @@
 //! AMI events as sessions start and end, so call-centre tooling can follow
 //! AudioSocket sessions: `AudioSocketSessionStart` and `AudioSocketSessionEnd`
 //! (for a live tap `AudioSocketTapStart` and `AudioSocketTapEnd`, with its
-//! `Direction`); and as marks are played and the queue runs dry:
-//! `AudioSocketMark` and `AudioSocketQueueDrained`.
+//! `Direction`); as marks are played and the queue runs dry:
+//! `AudioSocketMark` and `AudioSocketQueueDrained`; and at each step of a
+//! resume (option `r`): `AudioSocketResume`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::asterisk::channel::Channel;
@@ -11,7 +13,7 @@ use crate::asterisk::manager::event;
 use crate::call::args::CallArgs;
 use crate::call::outcome::Outcome;
 use crate::protocol::Rate;
-use crate::session::{Mark, StatsSnapshot, TapDirection};
+use crate::session::{Mark, ResumeListener, ResumeStep, StatsSnapshot, TapDirection};
 
 /// What the end event needs to remember from the start.
 pub struct Started {
@@ -104,6 +106,7 @@ pub fn ended(started: &Started, outcome: &Outcome, stats: StatsSnapshot) {
         ("DroppedDTMF", stats.dropped_dtmf.to_string()),
         ("DroppedMarks", stats.dropped_marks.to_string()),
         ("ProtocolErrors", stats.protocol_errors.to_string()),
+        ("Resumes", stats.resumes.to_string()),
     ]);
     let name = if started.tap {
         "AudioSocketTapEnd"
@@ -111,4 +114,50 @@ pub fn ended(started: &Started, outcome: &Outcome, stats: StatsSnapshot) {
         "AudioSocketSessionEnd"
     };
     event(name, &fields);
+}
+
+/// `AudioSocketResume` at each step of `chan`'s resumes, from the
+/// session's I/O thread: `Result` is `Lost` (or `Left`: the server asked
+/// to be left), then `Failed` per failed attempt, then `Resumed` or
+/// `GaveUp`.
+pub fn resume_listener(chan: Channel<'_>, args: &CallArgs) -> ResumeListener {
+    let ids = vec![
+        ("Channel", chan.name()),
+        ("Uniqueid", chan.uniqueid()),
+        ("UUID", args.uuid.to_string()),
+        ("Server", args.server.to_string()),
+    ];
+    ResumeListener(Arc::new(move |step: &ResumeStep| {
+        let mut fields = ids.clone();
+        let ms = |d: std::time::Duration| d.as_millis().to_string();
+        match step {
+            ResumeStep::Lost { why, asked } => fields.extend([
+                ("Result", if *asked { "Left" } else { "Lost" }.to_string()),
+                ("Reason", why.clone()),
+            ]),
+            ResumeStep::Failed { attempt, why } => fields.extend([
+                ("Result", "Failed".to_string()),
+                ("Attempt", attempt.to_string()),
+                ("Reason", why.clone()),
+            ]),
+            ResumeStep::Resumed {
+                attempt,
+                resumes,
+                gap,
+                peer,
+            } => fields.extend([
+                ("Result", "Resumed".to_string()),
+                ("Attempt", attempt.to_string()),
+                ("Address", peer.to_string()),
+                ("GapMs", ms(*gap)),
+                ("Resumes", resumes.to_string()),
+            ]),
+            ResumeStep::GaveUp { attempts, gap } => fields.extend([
+                ("Result", "GaveUp".to_string()),
+                ("Attempt", attempts.to_string()),
+                ("GapMs", ms(*gap)),
+            ]),
+        }
+        event("AudioSocketResume", &fields);
+    }))
 }

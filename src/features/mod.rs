@@ -10,6 +10,7 @@ mod call_end;
 mod channel_driver;
 mod cli_commands;
 mod dialplan_function;
+mod hold;
 mod manager_events;
 mod module;
 mod settings_file;

@@ -143,6 +143,7 @@ impl Tap {
         match *lock(&self.told.status) {
             Some(status) => status.name(),
             None if self.stopped.load(Ordering::Acquire) => Status::ChannelHangup.name(),
+            None if self.remote.is_resuming() => "RESUMING",
             None if self.remote.is_connected() => "ACTIVE",
             None => "CONNECTING",
         }
@@ -182,11 +183,15 @@ fn take_event(chan: Channel<'_>, event: Event, ended: &mut bool) {
     match event {
         Event::SetVariable { name, value } => set_variable(chan, &name, &value),
         Event::Ended(_) => *ended = true,
+        // A tap's resume disturbs nothing on the channel; the AMI events
+        // and the log tell of it.
         Event::Connected
         | Event::Audio(_)
         | Event::Dtmf(_)
         | Event::MarkPlayed(_)
-        | Event::Drained => {}
+        | Event::Drained
+        | Event::ServerLost(_)
+        | Event::Resumed { .. } => {}
     }
 }
 
@@ -380,6 +385,7 @@ fn start_reserved(chan: Channel<'_>, args: &CallArgs) -> Result<Arc<Tap>, String
         failure: Mutex::new(None),
         status: Mutex::new(None),
     });
+    config.on_resume = Some(manager_events::resume_listener(chan, args));
     let listener = told.clone();
     config.on_end = Some(EndListener(Arc::new(move |end, stats| {
         listener.tell(end, stats)
@@ -480,8 +486,9 @@ Set(AUDIOSOCKET_TAP(uuid)=) stops it: the server gets the hangup message,
 then the connection closes. AMI Setvar, ARI's channel variables and CLI
 'dialplan set chanvar' reach the function the same way.
 
-${AUDIOSOCKET_TAP(uuid)} reads CONNECTING, then ACTIVE while it streams,
-then how it ended (the words of AUDIOSOCKET_STATUS: SERVER_HANGUP,
+${AUDIOSOCKET_TAP(uuid)} reads CONNECTING, then ACTIVE while it streams
+(RESUMING while it looks for a server after losing its own), then how it
+ended (the words of AUDIOSOCKET_STATUS: SERVER_HANGUP,
 CHANNEL_HANGUP for a tap stopped or whose channel hung up, CONNECT_FAILED,
 ...); empty for a UUID the channel never tapped.
 
@@ -502,9 +509,14 @@ Options:
   w           Whisper: audio the server sends is mixed into what the party
               hears, at real-time pace, while frames are written to the
               channel. Without w, the server's audio is read and dropped.
+  r(0)        Never resume. Without it a tap whose server is lost connects
+              again (same UUID; with m the context says resumed and
+              gap_ms) within resume_time (5 s), unless resume_taps = no;
+              r(seconds) sets that time for this tap.
 
 A tap ends when its channel hangs up, when it is stopped, or when its server
-hangs up, fails or cannot be reached; the call itself is never touched. Each
+hangs up, fails or cannot be reached (or, lost, cannot be resumed); the call
+itself is never touched. Each
 end is logged once and sent as the AMI event AudioSocketTapEnd.";
 
     fn read(chan: Option<Channel<'_>>, arg: &str) -> Result<String, String> {

@@ -1,6 +1,6 @@
 use super::{
     Rate, HEADER_LEN, KIND_CONTEXT, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH, KIND_HANGUP,
-    KIND_MARK, KIND_SET_VARIABLE, KIND_STEREO, KIND_UUID, MAX_PAYLOAD,
+    KIND_MARK, KIND_MOVE, KIND_SET_VARIABLE, KIND_STEREO, KIND_UUID, MAX_PAYLOAD,
 };
 
 /// One decoded message; payloads borrow the decoder's buffer.
@@ -24,6 +24,8 @@ pub enum Message<'a> {
     SetVariable(&'a [u8]),
     /// `0x25` (the tap's two-channel audio), module to server.
     Stereo(&'a [u8]),
+    /// `0x26` (resuming): the server is going away; move the call.
+    Move(&'a [u8]),
     /// A kind the protocol does not define; the payload was consumed.
     Unknown(u8, &'a [u8]),
 }
@@ -142,6 +144,7 @@ impl Decoder {
             KIND_CONTEXT => Message::Context(payload),
             KIND_SET_VARIABLE => Message::SetVariable(payload),
             KIND_STEREO => Message::Stereo(payload),
+            KIND_MOVE => Message::Move(payload),
             k => match Rate::from_kind(k) {
                 Some(rate) => Message::Audio(rate, payload),
                 None => Message::Unknown(k, payload),
@@ -171,6 +174,7 @@ mod tests {
             Message::Context(p) => (0x23, p.to_vec()),
             Message::SetVariable(p) => (0x24, p.to_vec()),
             Message::Stereo(p) => (0x25, p.to_vec()),
+            Message::Move(p) => (0x26, p.to_vec()),
             Message::Unknown(k, p) => (k, p.to_vec()),
         }
     }

@@ -33,6 +33,12 @@ pub const KIND_SET_VARIABLE: u8 = 0x24;
 /// at the tap's rate.
 pub const KIND_STEREO: u8 = 0x25;
 
+// Resuming a call on another server (option `r`).
+
+/// Server to module: this server is going away (a rolling deploy): move
+/// the call to another server now. Payload: none (ignored).
+pub const KIND_MOVE: u8 = 0x26;
+
 /// Whether `b` is a DTMF digit the protocol allows: `0-9`, `*`, `#`, `A-D`.
 pub fn is_dtmf_digit(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'*' | b'#' | b'A'..=b'D')

@@ -17,7 +17,7 @@ pub use encode::{
 };
 pub use kind::{
     is_dtmf_digit, Rate, KIND_CONTEXT, KIND_DRAINED, KIND_DTMF, KIND_ERROR, KIND_FLUSH,
-    KIND_HANGUP, KIND_MARK, KIND_SET_VARIABLE, KIND_STEREO, KIND_UUID,
+    KIND_HANGUP, KIND_MARK, KIND_MOVE, KIND_SET_VARIABLE, KIND_STEREO, KIND_UUID,
 };
 
 /// Bytes in a message header: kind and payload length.

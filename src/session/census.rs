@@ -28,6 +28,8 @@ pub struct SessionView {
     pub tap: Option<TapDirection>,
     pub age: Duration,
     pub connected: bool,
+    /// The server was lost and the stream is resuming.
+    pub resuming: bool,
     pub stats: StatsSnapshot,
     /// Server audio waiting to be played.
     pub buffered: Duration,
@@ -54,6 +56,8 @@ pub struct Totals {
     pub bytes_down: u64,
     pub dropped_up: u64,
     pub dropped_down: u64,
+    /// Times streams resumed on a new connection (option `r`).
+    pub resumes: u64,
 }
 
 static LIVE: Mutex<Vec<(u64, Entry)>> = Mutex::new(Vec::new());
@@ -66,6 +70,7 @@ static ENDED: Mutex<Totals> = Mutex::new(Totals {
     bytes_down: 0,
     dropped_up: 0,
     dropped_down: 0,
+    resumes: 0,
 });
 
 fn add(t: &mut Totals, s: &StatsSnapshot) {
@@ -74,6 +79,7 @@ fn add(t: &mut Totals, s: &StatsSnapshot) {
     t.bytes_down += s.bytes_down;
     t.dropped_up += s.dropped_up;
     t.dropped_down += s.dropped_down;
+    t.resumes += s.resumes;
 }
 
 /// A session starts; the id it gets is what it leaves with.
@@ -101,8 +107,8 @@ fn view(e: &Entry, now: Instant) -> SessionView {
         channel: e.channel.clone(),
         uuid: e.uuid.clone(),
         server: e.server.clone(),
-        address: e.shared.peer.get().copied(),
-        encryption: e.shared.encryption.get().cloned(),
+        address: e.shared.peer(),
+        encryption: e.shared.encryption(),
         rate: e.rate,
         tap: e.tap,
         age: now - e.started,
@@ -110,6 +116,7 @@ fn view(e: &Entry, now: Instant) -> SessionView {
             .shared
             .connected
             .load(std::sync::atomic::Ordering::Acquire),
+        resuming: e.shared.resuming.load(std::sync::atomic::Ordering::Acquire),
         stats: e.shared.stats.snapshot(),
         buffered: e.shared.buffered(e.rate),
     }

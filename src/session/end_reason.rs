@@ -18,6 +18,8 @@ pub enum Hangup {
     ClosedWhileWritten,
     /// It closed its WebSocket, with this code (1000: the normal end).
     WebSocketClose(u16),
+    /// It asked to be left (`0x26`), for the call to resume elsewhere.
+    Moving,
 }
 
 /// The code a server's error message (`0xff`) carried: its first
@@ -62,6 +64,9 @@ pub enum EndReason {
     NetworkError(String),
     /// Neither side sent anything for the configured inactivity timeout.
     Timeout,
+    /// The server was lost (`why`) and the call could not resume within
+    /// its limits, after `attempts` attempts.
+    ServerLost { attempts: u32, why: String },
     /// The module itself failed (a caught panic, a resource it could not get).
     Internal(String),
 }
@@ -130,6 +135,7 @@ impl fmt::Display for EndReason {
                     Hangup::Closed => "closed the connection",
                     Hangup::Reset => "connection reset",
                     Hangup::ClosedWhileWritten => "closed the connection while it was written to",
+                    Hangup::Moving => return write!(f, "the server asked to be left (0x26)"),
                     Hangup::WebSocketClose(code) =>
                         return write!(
                             f,
@@ -156,6 +162,11 @@ impl fmt::Display for EndReason {
             EndReason::ProtocolError(why) => write!(f, "protocol error: {why}"),
             EndReason::NetworkError(why) => write!(f, "network error: {why}"),
             EndReason::Timeout => write!(f, "no audio either way for the inactivity timeout"),
+            EndReason::ServerLost { attempts, why } => write!(
+                f,
+                "the server was lost ({why}) and {attempts} attempt{} to resume failed",
+                if *attempts == 1 { "" } else { "s" }
+            ),
             EndReason::Internal(why) => write!(f, "internal error: {why}"),
         }
     }

@@ -83,6 +83,14 @@ pub enum Queued {
     /// Where a server's flush came in what was read. The I/O thread acts
     /// on it; it is never queued.
     Flush,
+    /// The server was lost (why); the stream is resuming (option `r`).
+    Lost(String),
+    /// The stream resumed on a new connection, for the `resumes`th time,
+    /// after `gap` without a server.
+    Resumed {
+        resumes: u32,
+        gap: std::time::Duration,
+    },
     Ended(EndReason),
 }
 
@@ -101,6 +109,7 @@ impl Queued {
                 Queued::Mark(m) => m.id.len(),
                 Queued::SetVariable { name, value } => name.len() + value.len(),
                 Queued::Ended(end) => end.to_string().len(),
+                Queued::Lost(why) => why.len(),
                 _ => 0,
             }
     }
@@ -121,6 +130,14 @@ pub enum Event {
     SetVariable {
         name: String,
         value: String,
+    },
+    /// The server was lost (why) and the stream is resuming: the caller
+    /// waits (on hold, or in silence).
+    ServerLost(String),
+    /// The stream resumed, for the `resumes`th time, after `gap`.
+    Resumed {
+        resumes: u32,
+        gap: std::time::Duration,
     },
     Ended(EndReason),
 }

@@ -179,7 +179,7 @@ impl Session {
 
     /// With TLS, once connected: "TLS 1.3, <cipher suite>".
     pub fn encryption(&self) -> Option<String> {
-        self.shared.encryption.get().cloned()
+        self.shared.encryption()
     }
 
     pub fn stats(&self) -> StatsSnapshot {

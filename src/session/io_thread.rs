@@ -15,7 +15,9 @@ use super::connect::{cap_send_buffer, connect, ConnectError};
 use super::end_reason::{EndReason, Hangup};
 use super::events::{Mark, Queued};
 use super::fd::{poll, pollfd};
+use super::fleet;
 use super::outbox::Outbox;
+use super::resume::{self, Loss, ResumeStep};
 use super::server_input::{BadInput, ServerInput};
 use super::session_config::SessionConfig;
 use super::shared::Shared;
@@ -69,6 +71,28 @@ pub(crate) struct IoThread {
     unheard_logged: u8,
     /// The census entry that ends with this thread (a tap's), if any.
     census_id: Option<u64>,
+    /// Times the stream resumed, and connection attempts made to resume.
+    resumes: u32,
+    attempts: u32,
+    /// The gap the last resume ended, while its connection is young.
+    recent: Option<Gap>,
+}
+
+/// A connection, as far as the call's layers go.
+type Connection = (
+    TcpStream,
+    Option<TlsChannel>,
+    Option<tungstenite::WebSocket<websocket::Mem>>,
+);
+
+/// A time without a server, while the stream resumes.
+struct Gap {
+    since: Instant,
+    /// Why the stream was lost.
+    why: String,
+    /// Attempts of this gap that failed (for the backoff).
+    failed: u32,
+    attempts: u32,
 }
 
 impl IoThread {
@@ -99,6 +123,9 @@ impl IoThread {
             ws_in: None,
             unheard_logged: 0,
             census_id,
+            resumes: 0,
+            attempts: 0,
+            recent: None,
         }
     }
 
@@ -137,59 +164,255 @@ impl IoThread {
         }
     }
 
-    /// Connects, streams until either side ends, and hands the channel
+    /// Connects, streams until either side ends (resuming on a new
+    /// connection after a loss, with option `r`), and hands the channel
     /// thread the end; returns it.
     fn work(&mut self) -> EndReason {
-        let deadline = Instant::now() + self.config.connect_timeout;
-        let connected = {
-            let shared = self.shared.clone();
-            let is_stopped = move || shared.stopped();
-            connect(
-                &self.config.server,
-                self.config.connect_timeout,
-                self.config.socket_limits(),
-                &self.shared.io_wake,
-                &is_stopped,
-            )
-            .and_then(|(stream, addr)| {
-                let _ = self.shared.peer.set(addr);
-                let host = &self.config.server.host;
-                let mut tls = match &self.config.tls {
-                    None => None,
-                    Some(client) => Some(handshake(
-                        &stream,
-                        host,
-                        client,
-                        deadline,
-                        &self.shared.io_wake,
-                        &is_stopped,
-                    )?),
-                };
-                let ws = match &self.config.websocket {
-                    None => None,
-                    Some(target) => Some(websocket::upgrade(
-                        &stream,
-                        tls.as_mut(),
-                        target,
-                        &target.url(host, self.config.server.port),
-                        deadline,
-                        &self.shared.io_wake,
-                        &is_stopped,
-                    )?),
-                };
-                Ok((stream, tls, ws))
-            })
-        };
-        let end = match connected {
-            Ok((stream, tls, ws)) => self.stream(stream, tls, ws),
-            Err(ConnectError::Aborted) => return EndReason::ChannelHangup,
-            Err(ConnectError::Failed(why)) => EndReason::ConnectFailed(why),
+        let mut gap: Option<Gap> = None;
+        let end = loop {
+            let deadline = match &mut gap {
+                None => Instant::now() + self.config.connect_timeout,
+                Some(g) => match self.next_attempt(g) {
+                    Ok(deadline) => deadline,
+                    Err(end) => break end,
+                },
+            };
+            match self.connect(deadline) {
+                Err(ConnectError::Aborted) => return EndReason::ChannelHangup,
+                Err(ConnectError::Failed(why)) => match &mut gap {
+                    None => break EndReason::ConnectFailed(why),
+                    Some(g) => self.attempt_failed(g, why),
+                },
+                Ok((stream, tls, ws)) => {
+                    if let Some(g) = gap.take() {
+                        self.resumed(g);
+                    }
+                    let since = Instant::now();
+                    let end = self.stream(stream, tls, ws);
+                    match self.loss(&end) {
+                        Some(loss) if !self.shared.stopped() => {
+                            gap = Some(self.lose(loss, since.elapsed()));
+                        }
+                        _ => break end,
+                    }
+                }
+            }
         };
         if end != EndReason::ChannelHangup {
             self.pending.push_back(Queued::Ended(end.clone()));
             self.deliver_all();
         }
         end
+    }
+
+    /// Resolves, connects, and shakes hands (TLS, WebSocket) by `deadline`.
+    fn connect(&mut self, deadline: Instant) -> Result<Connection, ConnectError> {
+        let shared = self.shared.clone();
+        let is_stopped = move || shared.stopped();
+        let (stream, addr) = connect(
+            &self.config.server,
+            deadline.saturating_duration_since(Instant::now()),
+            self.config.socket_limits(),
+            &self.shared.io_wake,
+            &is_stopped,
+        )?;
+        self.shared.set_peer(addr);
+        let host = &self.config.server.host;
+        let mut tls = match &self.config.tls {
+            None => None,
+            Some(client) => Some(handshake(
+                &stream,
+                host,
+                client,
+                deadline,
+                &self.shared.io_wake,
+                &is_stopped,
+            )?),
+        };
+        let ws = match &self.config.websocket {
+            None => None,
+            Some(target) => Some(websocket::upgrade(
+                &stream,
+                tls.as_mut(),
+                target,
+                &target.url(host, self.config.server.port),
+                deadline,
+                &self.shared.io_wake,
+                &is_stopped,
+            )?),
+        };
+        Ok((stream, tls, ws))
+    }
+
+    /// Whether the stream that ended with `end` resumes.
+    fn loss(&self, end: &EndReason) -> Option<Loss> {
+        self.config.resume.and_then(|_| resume::loss(end))
+    }
+
+    /// The stream was lost: what its server sent and was not played goes
+    /// (its marks are never answered), the caller waits, and a gap starts.
+    /// `lasted`: how long the lost connection lived.
+    fn lose(&mut self, loss: Loss, lasted: Duration) -> Gap {
+        let now = Instant::now();
+        // Other addresses of a fleet come first (see `fleet.rs`).
+        if let Some(peer) = self.shared.peer() {
+            fleet::failed(peer, now);
+        }
+        self.pending
+            .retain(|q| matches!(q, Queued::Dtmf(_) | Queued::SetVariable { .. }));
+        self.generation = self.shared.flush_generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.shared
+            .resumed_generation
+            .store(self.generation, Ordering::Release);
+        self.stream_due = None;
+        self.partial_since = None;
+        self.input.restart();
+        self.tls_in = None;
+        self.ws_in = None;
+        self.shared.set_encryption(None);
+        self.shared.resuming.store(true, Ordering::Release);
+        let (label, server) = (&self.config.label, &self.config.server);
+        let within = self.config.resume.unwrap_or_default().within;
+        match &loss {
+            Loss::Lost(why) => slog!(
+                self.log,
+                Level::Warning,
+                "{label}: lost AudioSocket server {server} ({why}); resuming the stream \
+                 (for up to {} ms)",
+                within.as_millis()
+            ),
+            Loss::Left(why) => slog!(
+                self.log,
+                Level::Notice,
+                "{label}: AudioSocket server {server} {}; moving the stream",
+                why.trim_start_matches("the server ")
+            ),
+        }
+        self.tell(ResumeStep::Lost {
+            why: loss.why().to_string(),
+            asked: matches!(loss, Loss::Left(_)),
+        });
+        self.pending.push_back(Queued::Lost(loss.why().to_string()));
+        self.flush_pending();
+        // A connection lost again before it settled continues its gap.
+        match self.recent.take() {
+            Some(mut g) if lasted < resume::SETTLED => {
+                g.failed += 1;
+                g.why = loss.why().to_string();
+                g
+            }
+            _ => Gap {
+                since: now,
+                why: loss.why().to_string(),
+                failed: 0,
+                attempts: 0,
+            },
+        }
+    }
+
+    /// Waits its turn for the gap's next attempt; the deadline of that
+    /// attempt, or how the call ends when there is to be none.
+    fn next_attempt(&mut self, g: &mut Gap) -> Result<Instant, EndReason> {
+        let policy = self.config.resume.unwrap_or_default();
+        let give_up = g.since + policy.within;
+        let start = Instant::now() + resume::backoff(g.failed);
+        if self.attempts >= policy.attempts || start >= give_up {
+            let gap = g.since.elapsed();
+            self.tell(ResumeStep::GaveUp {
+                attempts: g.attempts,
+                gap,
+            });
+            return Err(EndReason::ServerLost {
+                attempts: g.attempts,
+                why: g.why.clone(),
+            });
+        }
+        if !self.pause_until(start) {
+            return Err(EndReason::ChannelHangup);
+        }
+        self.attempts += 1;
+        g.attempts += 1;
+        Ok((Instant::now() + self.config.connect_timeout).min(give_up))
+    }
+
+    /// Until `at`, hands the channel thread what waits and takes its
+    /// requests; false if the channel hung up meanwhile.
+    fn pause_until(&mut self, at: Instant) -> bool {
+        loop {
+            self.take_requests();
+            self.flush_pending();
+            if self.shared.stopped() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= at {
+                return true;
+            }
+            let mut fds = [pollfd(self.shared.io_wake.as_raw_fd(), libc::POLLIN)];
+            let _ = poll(&mut fds, Some(at - now));
+            self.shared.io_wake.clear();
+        }
+    }
+
+    fn attempt_failed(&mut self, g: &mut Gap, why: String) {
+        g.failed += 1;
+        slog!(
+            self.log,
+            Level::Warning,
+            "{}: AudioSocket resume attempt {} to {} failed: {why}",
+            self.config.label,
+            g.attempts,
+            self.config.server
+        );
+        self.tell(ResumeStep::Failed {
+            attempt: g.attempts,
+            why,
+        });
+    }
+
+    /// A new connection ends the gap: the new server is told it resumes
+    /// the stream (the context, with option `m`; the Twilio dialect's
+    /// `customParameters`), and the channel that the stream is back.
+    fn resumed(&mut self, g: Gap) {
+        self.resumes += 1;
+        Stats::add(&self.shared.stats.resumes, 1);
+        let gap = g.since.elapsed();
+        if let Some(json) = &self.config.context {
+            self.config.context = Some(resume::resumed_context(json, self.resumes, gap));
+        }
+        if let Some(info) = &self.config.twilio {
+            self.config.twilio = Some(resume::resumed_stream(info, self.resumes, gap));
+        }
+        let peer = self.shared.peer();
+        slog!(
+            self.log,
+            Level::Notice,
+            "{}: AudioSocket stream resumed on {} after {} ms (attempt {})",
+            self.config.label,
+            peer.map_or_else(|| self.config.server.to_string(), |p| p.to_string()),
+            gap.as_millis(),
+            g.attempts
+        );
+        if let Some(peer) = peer {
+            self.tell(ResumeStep::Resumed {
+                attempt: g.attempts,
+                resumes: self.resumes,
+                gap,
+                peer,
+            });
+        }
+        self.shared.resuming.store(false, Ordering::Release);
+        self.pending.push_back(Queued::Resumed {
+            resumes: self.resumes,
+            gap,
+        });
+        self.recent = Some(g);
+    }
+
+    fn tell(&self, step: ResumeStep) {
+        if let Some(listener) = &self.config.on_resume {
+            (listener.0)(&step);
+        }
     }
 
     fn stream(
@@ -217,7 +440,7 @@ impl IoThread {
                 // was not checked must not pass for a secure one.
                 described.push_str(", unverified");
             }
-            let _ = self.shared.encryption.set(described);
+            self.shared.set_encryption(Some(described));
         }
         let encrypted = tls.is_some();
         let framer = ws
@@ -243,12 +466,15 @@ impl IoThread {
         }
         // The first bytes on a fresh socket: the kernel takes them.
         outbox.push(&first);
-        self.shared
-            .connected
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.pending.push_back(Queued::Connected);
+        self.shared.connected.store(true, Ordering::Release);
+        if self.resumes == 0 {
+            self.pending.push_back(Queued::Connected);
+        }
         self.last_heard = Instant::now();
         let end = self.exchange(&stream);
+        // A lost server is not waited for; one that asked to be left is
+        // told goodbye but not waited for either.
+        let resuming = self.loss(&end).is_some();
         if end == EndReason::ChannelHangup {
             // Polite last word, if the socket takes it now; the close follows.
             let mut bye = Vec::new();
@@ -267,7 +493,7 @@ impl IoThread {
             outbox.end_tls();
             let _ = outbox.flush();
         }
-        if closing.is_some() {
+        if closing.is_some() && !resuming {
             self.await_close(&stream);
         }
         end

@@ -19,8 +19,9 @@
 //!   several addresses), over TLS when the call asks (`tls/`).
 //! - Asterisk's side reaching a live session from another thread (flush,
 //!   marks, drained reports): `remote.rs`.
-//! - How a session ends (`end_reason.rs`), and what the CLI sees of the
-//!   live ones (`census.rs`, `stats.rs`).
+//! - How a session ends (`end_reason.rs`), how it resumes on another
+//!   server instead when its own is lost (`resume.rs`), and what the CLI
+//!   sees of the live ones (`census.rs`, `stats.rs`).
 //! - A live tap's audio (`tap.rs`): what a channel's party says and hears
 //!   paired into the tap's frames, and a server's whisper mixed in.
 //! - What a server may set on its call's channel (`variables.rs`), and how
@@ -41,6 +42,7 @@ mod outbox;
 mod pacer;
 mod playout;
 mod remote;
+mod resume;
 mod server_addr;
 mod server_input;
 mod session_config;
@@ -60,6 +62,7 @@ pub use events::{AudioFrame, Event, Mark, Queued};
 pub use fd::wait_ms;
 pub use handle::Session;
 pub use remote::Remote;
+pub use resume::{Loss, ResumeListener, ResumePolicy, ResumeStep};
 pub use server_addr::ServerAddr;
 pub use server_input::{BadInput, InputOptions, ServerInput, MAX_MARK_ID};
 pub use session_config::{EndListener, SessionConfig, TapDirection};

@@ -155,10 +155,11 @@ impl Outbox {
     }
 
     /// Takes the socket back: after this no write reaches it, so the I/O
-    /// thread may close it.
+    /// thread may close it (and open another, when the call resumes).
     pub fn close(&self) {
         let mut g = self.lock();
         g.stream = None;
+        g.failed = None;
         g.tls = None;
         g.framer = None;
         g.framed = Vec::new();

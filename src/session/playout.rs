@@ -216,9 +216,12 @@ impl Session {
                     }
                 }
                 // Dropped by a flush: answered at once where the dialect
-                // asks for it, else never.
+                // asks for it, else never; and never when it was a lost
+                // server's (the new one never placed it).
                 Some(Queued::Mark(m)) if m.generation < generation => {
-                    if self.answer_flushed_marks && !m.from_dialplan {
+                    let lost =
+                        m.generation < self.shared.resumed_generation.load(Ordering::Acquire);
+                    if self.answer_flushed_marks && !m.from_dialplan && !lost {
                         break;
                     }
                 }
@@ -287,6 +290,12 @@ impl Session {
                 }
                 Event::MarkPlayed(m)
             }
+            Queued::Lost(why) => {
+                // What the lost server asked for is not the new one's.
+                self.server_wants_drained = false;
+                Event::ServerLost(why)
+            }
+            Queued::Resumed { resumes, gap } => Event::Resumed { resumes, gap },
             Queued::Ended(end) => {
                 self.ended = true;
                 Event::Ended(end)

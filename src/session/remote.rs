@@ -37,13 +37,13 @@ impl Remote {
 
     /// The address reached, once connected.
     pub fn address(&self) -> Option<std::net::SocketAddr> {
-        self.shared.peer.get().copied()
+        self.shared.peer()
     }
 
     /// With TLS, once connected: "TLS 1.3, <cipher suite>", and
     /// ", unverified" when the profile does not check the server.
     pub fn encryption(&self) -> Option<String> {
-        self.shared.encryption.get().cloned()
+        self.shared.encryption()
     }
 
     /// Discards all server audio not yet played: the caller hears at most
@@ -85,5 +85,15 @@ impl Remote {
 
     pub fn is_connected(&self) -> bool {
         self.shared.connected.load(Ordering::Acquire)
+    }
+
+    /// The server was lost and the stream is resuming (option `r`).
+    pub fn is_resuming(&self) -> bool {
+        self.shared.resuming.load(Ordering::Acquire)
+    }
+
+    /// Times the stream has resumed.
+    pub fn resumes(&self) -> u64 {
+        self.shared.stats.snapshot().resumes
     }
 }

@@ -50,6 +50,8 @@ pub struct InputOptions {
     /// A flush keeps the marks it passes (they are answered at once)
     /// instead of dropping them.
     pub keep_flushed_marks: bool,
+    /// `0x26` means something: the call resumes elsewhere (option `r`).
+    pub resume: bool,
 }
 
 impl InputOptions {
@@ -60,6 +62,7 @@ impl InputOptions {
             variables: None,
             play_audio: true,
             keep_flushed_marks: false,
+            resume: false,
         }
     }
 }
@@ -239,6 +242,15 @@ impl ServerInput {
                     flush(&mut self.assembler, out);
                     out.push_back(Queued::SetVariable { name, value });
                 }
+                Message::Move(_) if options.resume => {
+                    return Some(EndReason::ServerHangup(Hangup::Moving));
+                }
+                Message::Move(_) => report(
+                    BadInput::UnknownKind,
+                    "message kind 0x26 of the resume extension, which this call did not turn \
+                     on (option r)"
+                        .into(),
+                ),
                 Message::Context(_) | Message::Stereo(_) => report(
                     BadInput::WrongWay,
                     format!(
@@ -275,6 +287,14 @@ impl ServerInput {
     /// are gone, and so is a partial frame.
     pub fn discard_audio(&mut self, out: &mut VecDeque<Queued>) {
         discard_audio(&mut self.assembler, out, self.options.keep_flushed_marks);
+    }
+
+    /// A new connection after a lost one: nothing of the old one's
+    /// messages is left, while what bounds a call's server (the variables
+    /// it set, their budget, what was reported) stays with the call.
+    pub fn restart(&mut self) {
+        self.decoder = Decoder::new();
+        self.assembler.clear();
     }
 
     /// The server closed the connection.

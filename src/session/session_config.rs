@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::end_reason::EndReason;
+use super::resume::{ResumeListener, ResumePolicy};
 use super::server_addr::ServerAddr;
 use super::server_input::InputOptions;
 use super::stats::StatsSnapshot;
@@ -113,6 +114,11 @@ pub struct SessionConfig {
     pub play_server_audio: bool,
     /// Told how the session ended (see [`EndListener`]).
     pub on_end: Option<EndListener>,
+    /// Resume the stream on another server when this one is lost or asks
+    /// to be left (option `r`); None: a loss ends the call.
+    pub resume: Option<ResumePolicy>,
+    /// Told each step of a resume, as it happens.
+    pub on_resume: Option<ResumeListener>,
     /// The channel's name, for log lines.
     pub label: String,
     /// The channel's unique id, by which Asterisk's side finds the session.
@@ -146,6 +152,8 @@ impl SessionConfig {
             tap: None,
             play_server_audio: true,
             on_end: None,
+            resume: None,
+            on_resume: None,
             label: label.to_string(),
             channel_id: String::new(),
         }
@@ -159,6 +167,7 @@ impl SessionConfig {
             variables: self.variables.clone(),
             play_audio: self.play_server_audio,
             keep_flushed_marks: self.answer_flushed_marks,
+            resume: self.resume.is_some(),
         }
     }
 

@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 use super::fd::Waker;
 use super::outbox::Outbox;
 use super::stats::Stats;
+use crate::locks::lock;
 use crate::protocol::Rate;
 
 /// `look_at` while the channel thread is looking at the queue.
@@ -55,10 +56,12 @@ pub(crate) struct Shared {
     pub stop: AtomicBool,
     /// The connection is up (and the UUID sent).
     pub connected: AtomicBool,
+    /// The server was lost and the stream is resuming (option `r`).
+    pub resuming: AtomicBool,
     /// The address the I/O thread reached (of those the name resolved to).
-    pub peer: OnceLock<SocketAddr>,
+    peer: Mutex<Option<SocketAddr>>,
     /// With TLS, the version and cipher suite the handshake settled on.
-    pub encryption: OnceLock<String>,
+    encryption: Mutex<Option<String>>,
     /// The I/O thread failed (a caught panic): the call ends now, whatever
     /// is still queued.
     pub io_failed: OnceLock<String>,
@@ -75,6 +78,9 @@ pub(crate) struct Shared {
     /// Counts flushes: audio and marks queued in an earlier generation are
     /// stale and never played.
     pub flush_generation: AtomicU64,
+    /// The flush generation a resume started: marks queued before it were
+    /// the lost server's, and are never answered.
+    pub resumed_generation: AtomicU64,
     /// The flush generation the channel thread has caught up with: until
     /// it has, the queued frames it will skip still count in
     /// `queued_frames`.
@@ -97,8 +103,10 @@ impl Shared {
         Ok(Shared {
             stop: AtomicBool::new(false),
             connected: AtomicBool::new(false),
-            peer: OnceLock::new(),
-            encryption: OnceLock::new(),
+            resuming: AtomicBool::new(false),
+            peer: Mutex::new(None),
+            encryption: Mutex::new(None),
+            resumed_generation: AtomicU64::new(0),
             io_failed: OnceLock::new(),
             io_wants_room: AtomicBool::new(false),
             io_wake: Waker::new()?,
@@ -114,6 +122,25 @@ impl Shared {
             epoch: Instant::now(),
             look_at: AtomicU64::new(ONLY_IF_WOKEN),
         })
+    }
+
+    /// The address the session's connection reached (the last, after a
+    /// resume).
+    pub fn peer(&self) -> Option<SocketAddr> {
+        *lock(&self.peer)
+    }
+
+    pub fn set_peer(&self, addr: SocketAddr) {
+        *lock(&self.peer) = Some(addr);
+    }
+
+    /// With TLS, "TLS 1.3, <cipher suite>" for the connection in use.
+    pub fn encryption(&self) -> Option<String> {
+        lock(&self.encryption).clone()
+    }
+
+    pub fn set_encryption(&self, described: Option<String>) {
+        *lock(&self.encryption) = described;
     }
 
     /// About how long the server audio queued and not yet played lasts

@@ -15,6 +15,8 @@ pub(crate) struct Stats {
     pub dropped_dtmf: AtomicU64,
     pub dropped_marks: AtomicU64,
     pub protocol_errors: AtomicU64,
+    /// Times the stream resumed on a new connection (option `r`).
+    pub resumes: AtomicU64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,6 +30,7 @@ pub struct StatsSnapshot {
     pub dropped_dtmf: u64,
     pub dropped_marks: u64,
     pub protocol_errors: u64,
+    pub resumes: u64,
 }
 
 impl Stats {
@@ -46,6 +49,7 @@ impl Stats {
             dropped_dtmf: self.dropped_dtmf.load(Relaxed),
             dropped_marks: self.dropped_marks.load(Relaxed),
             protocol_errors: self.protocol_errors.load(Relaxed),
+            resumes: self.resumes.load(Relaxed),
         }
     }
 }

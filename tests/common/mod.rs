@@ -5,6 +5,7 @@
 pub mod ami;
 pub mod ari;
 pub mod asterisk;
+pub mod example;
 pub mod far_end;
 pub mod g711;
 pub mod readme;

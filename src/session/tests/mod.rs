@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 mod barge_in;
 mod caller_clock;
 mod context;
+mod resume;
 mod tap;
 mod tls;
 mod websocket;
