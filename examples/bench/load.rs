@@ -74,26 +74,33 @@ const BURST: u64 = 100; // frames: 2 s
 /// sequence number, six bits a byte (never 0x7f or 0xff, which µ-law
 /// decodes alike).
 const MAGIC: [u8; 2] = [0x9a, 0xa9];
+/// The phone's frames carry their own magic pair.
+const PHONE_MAGIC: [u8; 2] = [0x9b, 0xab];
 const ID_BYTES: usize = 6;
 
-fn id_bytes(seq: u32) -> [u8; ID_BYTES] {
+fn id_bytes(magic: [u8; 2], seq: u32) -> [u8; ID_BYTES] {
     let six = |shift: u32| 0x80 | ((seq >> shift) & 0x3f) as u8;
-    [MAGIC[0], MAGIC[1], six(18), six(12), six(6), six(0)]
+    [magic[0], magic[1], six(18), six(12), six(6), six(0)]
 }
 
-/// A 20 ms frame at 8 kHz, little-endian, whose first samples carry `seq`
-/// and whose rest is a 1 kHz tone: samples µ-law represents exactly, so
-/// the frame is still recognised after any number of µ-law conversions.
+/// A 20 ms frame at 8 kHz, as samples, whose first samples carry `magic`
+/// and `seq` and whose rest is a 1 kHz tone: samples µ-law represents
+/// exactly, so the frame is still recognised after any number of µ-law
+/// conversions.
+fn tagged_samples(magic: [u8; 2], seq: u32) -> [i16; FRAME / 2] {
+    let id = id_bytes(magic, seq);
+    std::array::from_fn(|i| match i {
+        i if i < ID_BYTES => g711::ulaw_decode(id[i]),
+        _ => g711::ulaw_decode(g711::ulaw_encode(
+            [0, 5657, 8000, 5657, 0, -5657, -8000, -5657][i % 8],
+        )),
+    })
+}
+
+/// A bot's frame `seq`, little-endian.
 fn bot_frame(seq: u32) -> [u8; FRAME] {
     let mut pcm = [0u8; FRAME];
-    let id = id_bytes(seq);
-    for i in 0..FRAME / 2 {
-        let v: i16 = match i {
-            i if i < ID_BYTES => g711::ulaw_decode(id[i]),
-            _ => g711::ulaw_decode(g711::ulaw_encode(
-                [0, 5657, 8000, 5657, 0, -5657, -8000, -5657][i % 8],
-            )),
-        };
+    for (i, v) in tagged_samples(MAGIC, seq).iter().enumerate() {
         pcm[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
     }
     pcm
@@ -102,6 +109,11 @@ fn bot_frame(seq: u32) -> [u8; FRAME] {
 /// The sequence number of a bot frame, from its first samples in the given
 /// byte order.
 fn seq_of(p: &[u8], big_endian: bool) -> Option<u32> {
+    tagged_seq(p, big_endian, MAGIC)
+}
+
+/// The sequence number of a frame tagged with `magic`.
+fn tagged_seq(p: &[u8], big_endian: bool, magic: [u8; 2]) -> Option<u32> {
     if p.len() < 2 * ID_BYTES {
         return None;
     }
@@ -115,7 +127,7 @@ fn seq_of(p: &[u8], big_endian: bool) -> Option<u32> {
             })
         })
         .collect();
-    (id[..2] == MAGIC).then(|| {
+    (id[..2] == magic).then(|| {
         id[2..]
             .iter()
             .fold(0u32, |seq, b| seq << 6 | u32::from(b & 0x3f))
@@ -129,6 +141,12 @@ pub struct CallStats {
     pub bot_sent: u64,
     /// Audio frames the bot received from Asterisk while measuring.
     pub uplink: u64,
+    /// Phone frames sent while measuring, and the first and last of them.
+    pub phone_sent: u64,
+    phone_window: Option<(u32, u32)>,
+    /// Of those, the ones the bot received (each once).
+    pub phone_heard: u64,
+    last_heard: u32,
     pub uplink_gaps_us: Vec<u64>,
     /// Echo: bot frames that came back, and their round trips.
     pub echoed: u64,
@@ -156,6 +174,8 @@ struct Phone {
     asterisk: Option<SocketAddr>,
     payload_type: u8,
     seq: u16,
+    /// The number the next frame carries in its samples.
+    frame: u32,
     timestamp: u32,
     last_packet: Option<Instant>,
     /// The burst being heard: its first frame's arrival, the last's, frames.
@@ -221,6 +241,7 @@ impl Load {
                         asterisk: None,
                         payload_type: 11,
                         seq: 0,
+                        frame: 0,
                         timestamp: 0,
                         last_packet: None,
                         burst: None,
@@ -545,16 +566,18 @@ fn flush_bot(bot: &mut Bot) {
 }
 
 /// Sends one 20 ms RTP packet from the phone (big-endian samples, or
-/// µ-law when Asterisk sends µ-law: payload type 0).
-fn send_phone(p: &mut Phone) {
-    let Some(to) = p.asterisk else { return };
+/// µ-law when Asterisk sends µ-law: payload type 0), tagged with its
+/// number, which it returns.
+fn send_phone(p: &mut Phone) -> Option<u32> {
+    let to = p.asterisk?;
+    p.frame += 1;
+    let samples = tagged_samples(PHONE_MAGIC, p.frame);
     let mut pkt = Vec::with_capacity(12 + FRAME);
     pkt.extend([0x80, p.payload_type]);
     pkt.extend(p.seq.to_be_bytes());
     pkt.extend(p.timestamp.to_be_bytes());
     pkt.extend(0x5eed_u32.to_be_bytes());
-    for i in 0..FRAME / 2 {
-        let v: i16 = [0, 3000, 0, -3000][i % 4];
+    for v in samples {
         if p.payload_type == 0 {
             pkt.push(g711::ulaw_encode(v));
         } else {
@@ -564,6 +587,7 @@ fn send_phone(p: &mut Phone) {
     let _ = p.socket.send_to(&pkt, to);
     p.seq = p.seq.wrapping_add(1);
     p.timestamp = p.timestamp.wrapping_add((FRAME / 2) as u32);
+    Some(p.frame)
 }
 
 /// Every 20 ms: each bot sends what its workload says, each phone a frame.
@@ -595,8 +619,12 @@ fn tick(
                 continue;
             }
             if slot == phone_slot {
-                if let Some(p) = &mut c.phone {
-                    send_phone(p);
+                let sent = c.phone.as_mut().and_then(send_phone);
+                if let (Some(frame), true) = (sent, measure) {
+                    let st = &mut c.stats;
+                    st.phone_sent += 1;
+                    let (first, _) = *st.phone_window.get_or_insert((frame, frame));
+                    st.phone_window = Some((first, frame));
                 }
             }
             if slot != bot_slot {
@@ -842,6 +870,18 @@ fn receive(
                 }
             }
             for payload in messages(bot) {
+                // The phone's frames sent in the window, each counted once,
+                // until the last of them had time to arrive.
+                if let (true, Some(seq), Some((first, last))) = (
+                    count,
+                    tagged_seq(&payload, false, PHONE_MAGIC),
+                    c.stats.phone_window,
+                ) {
+                    if (first..=last).contains(&seq) && seq > c.stats.last_heard {
+                        c.stats.phone_heard += 1;
+                        c.stats.last_heard = seq;
+                    }
+                }
                 if workload == Workload::Echo && count {
                     if let Some(seq) = seq_of(&payload, false) {
                         if let Some(rtt) = take_latency(&mut c.sent, seq, now) {

@@ -193,7 +193,8 @@ struct Outcome {
     cpu_per_call_s: f64,
     switches_per_call_s: f64,
     rss_kib_per_call: f64,
-    /// Frames from the channel the bot got, against 50 per call-second.
+    /// Frames from the channel the bot got, against those the far end
+    /// sent (see `run`).
     up_pct: f64,
     /// Bot frames that reached the far end (echoed back, or at the phone).
     down_pct: f64,
@@ -377,11 +378,14 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
 
     let call_seconds = connected.max(1) as f64 * window;
     let (mut sent, mut up, mut arrived) = (0u64, 0u64, 0u64);
+    let (mut phone_sent, mut phone_heard) = (0u64, 0u64);
     let (mut up_gaps, mut down_gaps, mut lat) = (Vec::new(), Vec::new(), Vec::new());
     let mut bursts = Vec::new();
     for s in stats {
         sent += s.bot_sent;
         up += s.uplink;
+        phone_sent += s.phone_sent;
+        phone_heard += s.phone_heard;
         arrived += s.echoed + s.delivered;
         up_gaps.extend(s.uplink_gaps_us);
         down_gaps.extend(s.downlink_gaps_us);
@@ -404,10 +408,15 @@ fn run(imp: Impl, workload: Workload, calls: usize, seconds: u64) -> Option<Outc
         rss_kib_per_call: (rss_during as f64 - rss_before as f64) / connected.max(1) as f64,
         // Nothing to deliver (no server on an untapped call, nothing sent
         // to a tap's phone): no figure rather than a zero.
-        up_pct: if imp == Impl::Untapped {
-            f64::NAN
-        } else {
-            100.0 * up as f64 / (call_seconds * 50.0).max(1.0)
+        // Frames, not time: the phone's frames the bot got, each once,
+        // against those the phone sent; a tap's are mixed with the other
+        // party's (no frame keeps its number), so its frames received
+        // against the phone's sent; echo's are the bot's own frames back.
+        up_pct: match workload {
+            _ if imp == Impl::Untapped => f64::NAN,
+            Workload::Echo => 100.0 * arrived as f64 / sent.max(1) as f64,
+            Workload::Tap => 100.0 * up as f64 / phone_sent.max(1) as f64,
+            _ => 100.0 * phone_heard as f64 / phone_sent.max(1) as f64,
         },
         down_pct: if sent == 0 {
             f64::NAN

@@ -170,14 +170,14 @@ impl IoThread {
     fn work(&mut self) -> EndReason {
         let mut gap: Option<Gap> = None;
         let end = loop {
-            let deadline = match &mut gap {
-                None => Instant::now() + self.config.connect_timeout,
+            let timeout = match &mut gap {
+                None => self.config.connect_timeout,
                 Some(g) => match self.next_attempt(g) {
-                    Ok(deadline) => deadline,
+                    Ok(timeout) => timeout,
                     Err(end) => break end,
                 },
             };
-            match self.connect(deadline) {
+            match self.connect(timeout) {
                 Err(ConnectError::Aborted) => return EndReason::ChannelHangup,
                 Err(ConnectError::Failed(why)) => match &mut gap {
                     None => break EndReason::ConnectFailed(why),
@@ -205,13 +205,15 @@ impl IoThread {
         end
     }
 
-    /// Resolves, connects, and shakes hands (TLS, WebSocket) by `deadline`.
-    fn connect(&mut self, deadline: Instant) -> Result<Connection, ConnectError> {
+    /// Resolves, connects, and shakes hands (TLS, WebSocket) within
+    /// `timeout`.
+    fn connect(&mut self, timeout: Duration) -> Result<Connection, ConnectError> {
+        let deadline = Instant::now() + timeout;
         let shared = self.shared.clone();
         let is_stopped = move || shared.stopped();
         let (stream, addr) = connect(
             &self.config.server,
-            deadline.saturating_duration_since(Instant::now()),
+            timeout,
             self.config.socket_limits(),
             &self.shared.io_wake,
             &is_stopped,
@@ -294,9 +296,13 @@ impl IoThread {
         });
         self.pending.push_back(Queued::Lost(loss.why().to_string()));
         self.flush_pending();
-        // A connection lost again before it settled continues its gap.
+        // A connection lost again before it settled continues its gap, and
+        // the resume it made does not count (a dying server's listener can
+        // still complete a connection the kernel then resets).
         match self.recent.take() {
             Some(mut g) if lasted < resume::SETTLED => {
+                self.resumes -= 1;
+                self.shared.stats.resumes.fetch_sub(1, Ordering::Relaxed);
                 g.failed += 1;
                 g.why = loss.why().to_string();
                 g
@@ -310,9 +316,9 @@ impl IoThread {
         }
     }
 
-    /// Waits its turn for the gap's next attempt; the deadline of that
-    /// attempt, or how the call ends when there is to be none.
-    fn next_attempt(&mut self, g: &mut Gap) -> Result<Instant, EndReason> {
+    /// Waits its turn for the gap's next attempt; the time that attempt
+    /// has, or how the call ends when there is to be none.
+    fn next_attempt(&mut self, g: &mut Gap) -> Result<Duration, EndReason> {
         let policy = self.config.resume.unwrap_or_default();
         let give_up = g.since + policy.within;
         let start = Instant::now() + resume::backoff(g.failed);
@@ -332,7 +338,10 @@ impl IoThread {
         }
         self.attempts += 1;
         g.attempts += 1;
-        Ok((Instant::now() + self.config.connect_timeout).min(give_up))
+        Ok(self
+            .config
+            .connect_timeout
+            .min(give_up.saturating_duration_since(Instant::now())))
     }
 
     /// Until `at`, hands the channel thread what waits and takes its
