@@ -44,7 +44,8 @@ fn dialplan() -> String {
         tapped("tapped-stereo", ",d(stereo)"),
         tapped("tapped-16", ",c(slin16)d(both)"),
         tapped("tapped-w", ",w"),
-        tapped("tapped-t1", ",t(1)"),
+        // Without resuming: a server that fails ends its tap.
+        tapped("tapped-t1", ",t(1)r(0)"),
         tapped("tapped-w16", ",c(slin16)w"),
         tapped("tapped-v", ",mv(TAP_NOTE)"),
         tapped("tapped-m", ",m"),

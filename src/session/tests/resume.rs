@@ -206,6 +206,8 @@ fn a_server_that_keeps_dying_ends_the_call_within_the_limit() {
         matches!(steps.last(), Some(ResumeStep::GaveUp { .. })),
         "{steps:?}"
     );
+    // Connections lost before they settled were no resumes.
+    assert_eq!(s.stats().resumes, 0);
 
     // Nobody listens any more: every attempt is refused.
     let (l, addr) = listener();
