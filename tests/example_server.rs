@@ -3,7 +3,8 @@
 
 mod common;
 
-use std::process::{Child, Command};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::example::binary;
@@ -20,19 +21,31 @@ impl Drop for Server {
     }
 }
 
+/// Starts it on any free port and reads back the port it says it took:
+/// a port chosen here and freed before the server binds it could go to
+/// someone else in between.
 fn start(args: &[&str]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(binary())
+    let mut child = Command::new(binary())
         .arg(args[0])
-        .arg(&addr)
+        .arg("127.0.0.1:0")
         .args(&args[1..])
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut said = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    said.read_line(&mut line).unwrap();
+    let port = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("127.0.0.1:"))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("the example server did not listen: {line:?}"));
+    // What it says later (calls, recordings) still reaches the test's output.
+    std::thread::spawn(move || {
+        for line in said.lines().map_while(Result::ok) {
+            eprintln!("{line}");
+        }
+    });
     Server(child, port)
 }
 

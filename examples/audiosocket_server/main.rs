@@ -361,25 +361,29 @@ fn main() {
         _ => fail(usage),
     };
     let tls = tls.map(|t| t.unwrap_or_else(|e| fail(&e)));
-    // With TLS the plain server listens on loopback only, behind the front.
-    let plain_addr = if tls.is_some() {
-        "127.0.0.1:0"
-    } else {
-        addr.as_str()
-    };
-    let listener = TcpListener::bind(plain_addr).unwrap_or_else(|e| {
-        eprintln!("cannot listen on {plain_addr}: {e}");
-        std::process::exit(1);
-    });
-    let _front = tls.map(|config| {
-        let backend = listener.local_addr().unwrap().port();
-        tls_front::TlsFront::listen(addr, Arc::new(config), backend).unwrap_or_else(|e| {
-            eprintln!("cannot listen on {addr}: {e}");
+    let bind = |at: &str| {
+        TcpListener::bind(at).unwrap_or_else(|e| {
+            eprintln!("cannot listen on {at}: {e}");
             std::process::exit(1);
         })
-    });
+    };
+    // The public address is taken first, so that a port of 0 (any free
+    // one) or a port just freed cannot go to the plain backend instead.
+    let public = bind(addr);
+    let bound = public.local_addr().map_or(addr.clone(), |a| a.to_string());
+    // With TLS the plain server listens on loopback only, behind the front.
+    let (listener, _front) = match tls {
+        None => (public, None),
+        Some(config) => {
+            let plain = bind("127.0.0.1:0");
+            let backend = plain.local_addr().unwrap().port();
+            let front = tls_front::TlsFront::serve(public, Arc::new(config), backend)
+                .unwrap_or_else(|e| fail(&format!("cannot listen on {addr}: {e}")));
+            (plain, Some(front))
+        }
+    };
     let secure = if _front.is_some() { " with TLS" } else { "" };
-    eprintln!("AudioSocket {mode} server on {addr}{secure}");
+    eprintln!("AudioSocket {mode} server on {bound}{secure}");
     for conn in listener.incoming() {
         let Ok(s) = conn else { continue };
         let _ = s.set_nodelay(true);

@@ -26,7 +26,16 @@ impl TlsFront {
     }
 
     pub fn listen(addr: &str, config: Arc<ServerConfig>, backend: u16) -> io::Result<TlsFront> {
-        let listener = TcpListener::bind(addr)?;
+        Self::serve(TcpListener::bind(addr)?, config, backend)
+    }
+
+    /// On a listener already bound (so that the address is taken before
+    /// the backend's port is chosen).
+    pub fn serve(
+        listener: TcpListener,
+        config: Arc<ServerConfig>,
+        backend: u16,
+    ) -> io::Result<TlsFront> {
         let port = listener.local_addr()?.port();
         let errors: Arc<Mutex<Vec<String>>> = Arc::default();
         let errs = errors.clone();
