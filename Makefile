@@ -11,6 +11,11 @@
 MODULES_DIR ?= /usr/lib/asterisk/modules
 # Where gdb looks for detached debug information, by build id.
 DEBUG_DIR ?= /usr/lib/debug
+# Asterisk's data folder (astdatadir in asterisk.conf): the application's
+# page for `core show application` goes to its documentation/thirdparty.
+DATA_DIR ?= $(or $(shell sed -n 's/^[[:space:]]*astdatadir[[:space:]]*=>*[[:space:]]*//p' /etc/asterisk/asterisk.conf 2>/dev/null | head -1),/var/lib/asterisk)
+DOC_FILE := doc/chan_audiosocket_rs-en_US.xml
+DOC_PATH = $(DATA_DIR)/documentation/thirdparty/$(notdir $(DOC_FILE))
 CARGO ?= cargo
 MODULE_NAME := chan_audiosocket_rs.so
 BUILT := target/release/libchan_audiosocket_rs.so
@@ -75,6 +80,7 @@ install-files: stripped
 	install -d $(DESTDIR)$(MODULES_DIR)
 	install -m $(MODULE_MODE) $(STRIPPED) $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)
 	install -D -m 0644 $(DEBUGINFO) $(DESTDIR)$(DEBUG_DIR)/$(call build_id_path,$(STRIPPED))
+	install -D -m 0644 $(DOC_FILE) $(DESTDIR)$(DOC_PATH)
 
 install: install-files
 	@echo
@@ -84,6 +90,8 @@ install: install-files
 	@echo "    noload => chan_audiosocket.so"
 	@echo "    load => $(MODULE_NAME)"
 	@echo "then: asterisk -rx 'module load $(MODULE_NAME)' (or restart Asterisk)"
+	@echo "(core show application AudioSocket shows its syntax once Asterisk restarted,"
+	@echo " which reads $(DESTDIR)$(DOC_PATH))"
 
 # The sample audiosocket.conf (never overwrites an existing one).
 CONFIG_DIR ?= /etc/asterisk
@@ -100,7 +108,7 @@ uninstall:
 	@if [ -f $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME) ]; then \
 		rm -f $(DESTDIR)$(DEBUG_DIR)/$(call build_id_path,$(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)); \
 	fi
-	rm -f $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME)
+	rm -f $(DESTDIR)$(MODULES_DIR)/$(MODULE_NAME) $(DESTDIR)$(DOC_PATH)
 
 # The Debian packages, built with dpkg-deb from the same files make install
 # puts in place (no Rust needed where they are installed): the module, its
@@ -123,13 +131,14 @@ define deb_control
 		-e "s/@DEPENDS@/libc6 (>= $$(objdump -T $(STRIPPED) | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)), libgcc-s1 (>= 4.2)/" \
 		-e "s/@BUILD_ID@/$$(readelf -n $(STRIPPED) | sed -n 's/.*Build ID: //p')/" \
 		$(1) > $(2)/DEBIAN/control
-	cd $(2) && find usr -type f | sort | xargs md5sum > DEBIAN/md5sums
+	cd $(2) && find usr $$(test -d var && echo var) -type f | sort | xargs md5sum > DEBIAN/md5sums
 endef
 deb: stripped
 	@command -v dpkg-deb >/dev/null || { echo "dpkg-deb not found: make deb needs Debian's dpkg"; exit 1; }
 	rm -rf target/deb && mkdir -p $(DEB_MAIN)/DEBIAN $(DEB_DBG)/DEBIAN $(DEB_DBG)/usr/lib $(DEB_DBG)/usr/share/doc
 	$(MAKE) --no-print-directory install-files DESTDIR=$(CURDIR)/$(DEB_MAIN) \
-		MODULES_DIR=/usr/lib/asterisk/modules DEBUG_DIR=/usr/lib/debug MODULE_MODE=0644
+		MODULES_DIR=/usr/lib/asterisk/modules DEBUG_DIR=/usr/lib/debug DATA_DIR=/var/lib/asterisk \
+		MODULE_MODE=0644
 	mv $(DEB_MAIN)/usr/lib/debug $(DEB_DBG)/usr/lib/debug
 	ln -s $(DEB_NAME) $(DEB_DBG)/usr/share/doc/$(DEB_NAME)-dbgsym
 	install -D -m 0644 samples/audiosocket.conf $(DEB_DOC)/examples/audiosocket.conf

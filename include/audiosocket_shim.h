@@ -80,6 +80,12 @@ struct ast_config *ars_config_load(const char *file, int only_if_changed, int *s
 struct ast_custom_function *ars_function_register(const char *name, const char *synopsis,
 	const char *syntax, const char *desc, ast_acf_read_fn_t read, ast_acf_write_fn_t write,
 	struct ast_module *mod);
+/* Whether Asterisk's XML documentation holds an application of this name
+ * written for this module (ours, installed in documentation/thirdparty): then
+ * the application registers without static text and Asterisk shows its
+ * syntax and arguments as it does its own. 0 where Asterisk was built
+ * without XML documentation. */
+int ars_app_has_own_docs(const char *app, struct ast_module *mod);
 /* Unregisters and frees what ars_function_register made. */
 void ars_function_unregister(struct ast_custom_function *acf);
 

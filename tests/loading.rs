@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::asterisk::Options;
@@ -116,28 +117,105 @@ fn builtin_modules_holding_the_names_make_loading_decline_with_advice() {
     make_calls(&ast);
 }
 
+/// What `core show application` prints, without its colours.
+fn page(ast: &Asterisk) -> String {
+    let raw = ast.cli("core show application AudioSocket");
+    let mut plain = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// The text under `[name]` up to the next heading.
+fn section<'a>(page: &'a str, name: &str) -> &'a str {
+    let head = format!("[{name}]");
+    let Some(at) = page.find(&head) else {
+        return "";
+    };
+    let rest = &page[at + head.len()..];
+    rest[..rest.find("\n[").unwrap_or(rest.len())].trim()
+}
+
 #[test]
 fn core_show_application_documents_syntax_options_and_variables() {
     let Some(ast) = Asterisk::start("show_application", "") else {
         return;
     };
-    let doc = ast.cli("core show application AudioSocket");
-    for want in [
+    // From the module's own XML page, as Asterisk shows its own applications.
+    let doc = page(&ast);
+    assert_eq!(
+        section(&doc, "Syntax"),
         "AudioSocket(uuid,host:port[,options])",
+        "{doc}"
+    );
+    assert_eq!(section(&doc, "Provided By"), "chan_audiosocket_rs", "{doc}");
+    let arguments = section(&doc, "Arguments");
+    for want in [
         "uuid",
         "host:port",
         "[IPv6 address]",
+        "ws://host[:port]/path?query",
         "c(codec)",
         "slin16",
         "t(seconds)",
         "i(seconds)",
-        "AUDIOSOCKET_STATUS",
-        "AUDIOSOCKET_ERROR_CODE",
+        "b:",
+        "m([V1^V2])",
+        "p(dialect)",
+        "v(N1^P*)",
+        "s([profile])",
+        "r([seconds])",
+    ] {
+        assert!(arguments.contains(want), "missing {want:?} in:\n{doc}");
+    }
+    let description = section(&doc, "Description");
+    for want in [
+        "${AUDIOSOCKET_STATUS}",
+        "${AUDIOSOCKET_ERROR_CODE}",
+        "${AUDIOSOCKET_RESUMES}",
         "SERVER_HANGUP",
         "CONNECT_FAILED",
+        "SERVER_LOST",
         "INVALID_ARGUMENTS",
     ] {
-        assert!(doc.contains(want), "missing {want:?} in:\n{doc}");
+        assert!(description.contains(want), "missing {want:?} in:\n{doc}");
+    }
+}
+
+#[test]
+fn without_its_xml_page_the_application_shows_its_own_text_not_the_built_ins() {
+    let test = "show_application_without_docs";
+    let Some(ast) = Asterisk::start_with(
+        test,
+        Options {
+            docs: Some(PathBuf::from("/nonexistent/chan_audiosocket_rs-en_US.xml")),
+            ..Options::default()
+        },
+    ) else {
+        return;
+    };
+    // Registered without text, Asterisk would show app_audiosocket's page
+    // (core-en_US.xml holds one for the same name).
+    let doc = page(&ast);
+    assert!(!doc.contains("Transmit and receive PCM audio"), "{doc}");
+    assert!(
+        section(&doc, "Synopsis").starts_with("Stream a call's audio and DTMF"),
+        "{doc}"
+    );
+    let description = section(&doc, "Description");
+    for want in [
+        "AudioSocket(uuid,host:port[,options])",
+        "c(codec)",
+        "r(seconds)",
+        "AUDIOSOCKET_STATUS",
+    ] {
+        assert!(description.contains(want), "missing {want:?} in:\n{doc}");
     }
 }
 

@@ -21,6 +21,7 @@ use common::{ramp, Asterisk, TestServer};
 const S: Duration = Duration::from_secs(1);
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const MODULE: &str = "usr/lib/asterisk/modules/chan_audiosocket_rs.so";
+const DOCS: &str = "var/lib/asterisk/documentation/thirdparty/chan_audiosocket_rs-en_US.xml";
 
 /// The two packages `make test` built, or None (and a SKIPPED line).
 fn packages(test: &str) -> Option<(PathBuf, PathBuf)> {
@@ -222,12 +223,17 @@ fn installed_from_the_package_the_module_loads_and_carries_a_call() {
         size(&debug)
     );
 
+    // The application's page, where Asterisk reads third parties' pages.
+    let docs = root.join(DOCS);
+    assert!(docs.is_file(), "{}", docs.display());
+
     let dialplan = format!("{}\n{}", common::app_context(), common::FAR_ENDS);
     let Some(ast) = Asterisk::start_with(
         test,
         Options {
             dialplan: &dialplan,
             module: Some(module.clone()),
+            docs: Some(docs),
             ..Options::default()
         },
     ) else {
@@ -241,8 +247,11 @@ fn installed_from_the_package_the_module_loads_and_carries_a_call() {
         "{shown}"
     );
     let app = ast.cli("core show application AudioSocket");
+    assert!(
+        app.contains("AudioSocket(uuid,host:port[,options])") && app.contains("r([seconds])"),
+        "{app}"
+    );
     let named = format!("chan_audiosocket_rs {VERSION} (");
-    assert!(app.contains(&named), "{app}");
     let loaded = ast.expect_log(&[&named, "loaded"], S);
     let commit = run(
         "git",

@@ -74,6 +74,8 @@ void ast_module_unregister(const struct ast_module_info *);
 
 struct ast_module *__ast_module_ref(struct ast_module *mod, const char *file, int line, const char *func);
 void __ast_module_unref(struct ast_module *mod, const char *file, int line, const char *func);
+/* The module's name as the loader knows it (the file name without .so). */
+const char *ast_module_name(const struct ast_module *mod);
 
 /* Dialplan applications; mod is the registering module (its ast_module_info.self). */
 int ast_register_application2(const char *app, int (*execute)(struct ast_channel *, const char *),

@@ -49,15 +49,26 @@ pub fn exists(name: &CStr) -> bool {
     !unsafe { sys::pbx_findapp(name.as_ptr()) }.is_null()
 }
 
+/// Registers the application. Where Asterisk's XML documentation holds
+/// this module's own page for it (installed beside Asterisk's), it registers
+/// without text so that Asterisk shows that page, syntax and arguments
+/// included; otherwise SYNOPSIS and DESCRIPTION.
 pub fn register<A: Application>() -> bool {
+    // SAFETY: the name is a valid C string and module_self is our module.
+    let own_docs = unsafe { sys::ars_app_has_own_docs(A::NAME.as_ptr(), module_self()) } != 0;
+    let (synopsis, description) = if own_docs {
+        (c"", c"")
+    } else {
+        (A::SYNOPSIS, A::DESCRIPTION)
+    };
     // SAFETY: all strings are 'static, exec has the C signature Asterisk
     // expects, and module_self is our module (set before load runs).
     unsafe {
         sys::ast_register_application2(
             A::NAME.as_ptr(),
             Some(exec::<A>),
-            A::SYNOPSIS.as_ptr(),
-            A::DESCRIPTION.as_ptr(),
+            synopsis.as_ptr(),
+            description.as_ptr(),
             module_self().cast(),
         ) == 0
     }

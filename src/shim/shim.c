@@ -7,6 +7,9 @@
 #define AST_MODULE "chan_audiosocket_rs"
 #endif
 
+#include <dlfcn.h>
+#include <string.h>
+
 #include "audiosocket_shim.h"
 
 const char ars_gpl_key[] = ASTERISK_GPL_KEY;
@@ -162,4 +165,26 @@ void ars_function_unregister(struct ast_custom_function *acf)
 	__ast_string_field_free_memory(&acf->__field_mgr, &acf->__field_mgr_pool,
 		AST_STRINGFIELD_DESTROY, __FILE__, __LINE__, __func__);
 	__ast_free(acf, __FILE__, __LINE__, __func__);
+}
+
+int ars_app_has_own_docs(const char *app, struct ast_module *mod)
+{
+	/* Looked up rather than linked: an Asterisk built without XML
+	 * documentation lacks it, and the loader resolves every symbol at once. */
+	char *(*provided_by)(const char *, const char *, const char *) =
+		(char *(*)(const char *, const char *, const char *)) dlsym(RTLD_DEFAULT,
+			"ast_xmldoc_build_provided_by");
+	const char *module = ast_module_name(mod);
+	char *who;
+	int ours;
+
+	if (!provided_by || !module) {
+		return 0;
+	}
+	/* The module attribute of the node Asterisk would show: another
+	 * module's documentation (app_audiosocket's) when ours is missing. */
+	who = provided_by("application", app, module);
+	ours = who && !strcmp(who, module);
+	__ast_free(who, __FILE__, __LINE__, __func__);
+	return ours;
 }

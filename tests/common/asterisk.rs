@@ -333,6 +333,10 @@ pub struct Options<'a> {
     /// The name server the Asterisk process asks (its own resolv.conf, in
     /// a mount namespace: see [`private_resolv_conf`]).
     pub nameserver: Option<&'a str>,
+    /// The module's XML documentation Asterisk reads at start (what
+    /// `make install` puts in documentation/thirdparty): this file instead
+    /// of the repository's doc/; none when it does not exist.
+    pub docs: Option<PathBuf>,
 }
 
 impl Default for Options<'_> {
@@ -347,6 +351,7 @@ impl Default for Options<'_> {
             files: &[],
             hosts: &[],
             nameserver: None,
+            docs: None,
         }
     }
 }
@@ -413,6 +418,7 @@ impl Asterisk {
             let _ =
                 std::os::unix::fs::symlink(entry.path(), dir.join("mod").join(entry.file_name()));
         }
+        let data = with_our_docs(&installed.data, &dir, opts.docs.as_deref());
         let module = opts.module.clone().unwrap_or_else(module_path);
         std::os::unix::fs::symlink(module, dir.join("mod/chan_audiosocket_rs.so")).unwrap();
         let d = dir.display();
@@ -423,7 +429,7 @@ impl Asterisk {
                  astdbdir => {d}/db\nastkeydir => {d}/lib\nastdatadir => {}\nastagidir => {d}/lib\n\
                  astspooldir => {d}/spool\nastrundir => {d}/run\nastlogdir => {d}/log\n\
                  [options]\nverbose = 3\ndebug = 0\nnofork = yes\n",
-                installed.data.display()
+                data.display()
             ),
         );
         let mut modules = String::from("[modules]\nautoload = no\n");
@@ -732,4 +738,36 @@ impl Drop for Asterisk {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Asterisk's data folder as `make install` leaves it: the installed one's
+/// contents, linked, with this module's XML documentation in
+/// documentation/thirdparty (read when Asterisk starts).
+fn with_our_docs(installed: &Path, dir: &Path, docs: Option<&Path>) -> PathBuf {
+    let link_all = |from: &Path, to: &Path, except: &str| {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).into_iter().flatten().flatten() {
+            if entry.file_name() != except {
+                let _ = std::os::unix::fs::symlink(entry.path(), to.join(entry.file_name()));
+            }
+        }
+    };
+    let data = dir.join("data");
+    link_all(installed, &data, "documentation");
+    let documentation = data.join("documentation");
+    link_all(
+        &installed.join("documentation"),
+        &documentation,
+        "thirdparty",
+    );
+    let thirdparty = documentation.join("thirdparty");
+    link_all(&installed.join("documentation/thirdparty"), &thirdparty, "");
+    let ours = docs.map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/chan_audiosocket_rs-en_US.xml"),
+        Path::to_path_buf,
+    );
+    if ours.is_file() {
+        let _ = std::os::unix::fs::symlink(ours, thirdparty.join("chan_audiosocket_rs-en_US.xml"));
+    }
+    data
 }
