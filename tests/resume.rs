@@ -409,19 +409,18 @@ fn a_tap_whose_server_dies_resumes_and_the_call_is_untouched() {
     assert!(ast.wait_no_channels(10 * S));
 }
 
-/// Half of 100 calls lose their server at once (its process is killed):
-/// every one resumes on the other member of the fleet within the limit.
+/// 100 calls lose their server at once (its process is killed): every
+/// one resumes on the other member of the fleet within the limit.
 /// Prints the gaps and the CPU Asterisk used in the storm.
 #[test]
 fn a_hundred_calls_whose_server_dies_at_once_all_resume() {
     let Some(ast) = start("resume_storm", true) else {
         return;
     };
+    // Every call on one server (the other address refuses, so the fleet
+    // puts them all on the first); the other comes up before it dies.
     let port = fleet_port();
-    let mut bots: Vec<Example> = FLEET
-        .iter()
-        .map(|h| Example::start("echo", &format!("{h}:{port}"), &[]))
-        .collect();
+    let mut dying = Example::start("echo", &format!("{}:{port}", FLEET[0]), &[]);
     const CALLS: usize = 100;
     for _ in 0..CALLS {
         ast.originate(&format!("{port}@fleet-echo"), "1@tone");
@@ -433,7 +432,7 @@ fn a_hundred_calls_whose_server_dies_at_once_all_resume() {
             .filter(|l| l.contains(&format!("{host}:{port}")))
             .count()
     };
-    while on(FLEET[0]) + on(FLEET[1]) < CALLS {
+    while on(FLEET[0]) < CALLS {
         assert!(
             t0.elapsed() < 30 * S,
             "{}",
@@ -441,8 +440,8 @@ fn a_hundred_calls_whose_server_dies_at_once_all_resume() {
         );
         std::thread::sleep(S / 5);
     }
-    let moving = on(FLEET[0]);
-    assert!(moving >= CALLS / 3, "{moving} calls on the first server");
+    let moving = CALLS;
+    let _standby = Example::start("echo", &format!("{}:{port}", FLEET[1]), &[]);
     std::thread::sleep(S);
     let cpu = || {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", ast.pid())).unwrap();
@@ -458,7 +457,7 @@ fn a_hundred_calls_whose_server_dies_at_once_all_resume() {
     std::thread::sleep(2 * S);
     let quiet_ms = (cpu() - quiet0) as f64 / q0.elapsed().as_secs_f64();
     let (storm0, s0) = (cpu(), Instant::now());
-    bots[0].kill();
+    dying.kill();
     let mut gaps: Vec<u64> = Vec::new();
     while gaps.len() < moving && s0.elapsed() < 10 * S {
         std::thread::sleep(S / 5);

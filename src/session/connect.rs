@@ -6,6 +6,7 @@
 //! a refused address costs nothing and a silent one only its share. A
 //! hangup (the stop signal) aborts everything at once.
 
+use std::collections::HashMap;
 use std::io;
 use std::mem;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -115,7 +116,60 @@ fn system_lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     (host, port).to_socket_addrs().map(Iterator::collect)
 }
 
-type Answer = Mutex<Option<io::Result<Vec<SocketAddr>>>>;
+/// One lookup under way: its answer (or why there is none), and the
+/// signal that it came, left set for every call waiting on it.
+struct Flight {
+    answered: EventFd,
+    answer: Mutex<Option<Result<Vec<SocketAddr>, String>>>,
+}
+
+/// Lookups under way by name and port. A call asking for one already
+/// under way waits for the same answer: a fleet's calls resuming at once
+/// ask for the same name by the hundred, and would otherwise each take one
+/// of [`MAX_LOOKUPS`] (the answer is not kept after it comes).
+static FLIGHTS: Mutex<Option<Flights>> = Mutex::new(None);
+type Flights = HashMap<(String, u16), Arc<Flight>>;
+
+/// The lookup of `host:port` under way, or a new one started.
+fn flight(host: &str, port: u16, lookup: Lookup) -> Result<Arc<Flight>, String> {
+    let mut flights = lock(&FLIGHTS);
+    let flights = flights.get_or_insert_with(HashMap::new);
+    let key = (host.to_string(), port);
+    if let Some(f) = flights.get(&key) {
+        return Ok(f.clone());
+    }
+    if LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_LOOKUPS {
+        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+        return Err(format!(
+            "{MAX_LOOKUPS} name lookups are waiting already (the resolver does not answer)"
+        ));
+    }
+    let f = Arc::new(Flight {
+        answered: EventFd::new().map_err(|e| {
+            LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+            e.to_string()
+        })?,
+        answer: Mutex::new(None),
+    });
+    let (put, done) = (f.clone(), key.clone());
+    let started = threads::spawn("audiosock dns", move || {
+        let found = lookup(&done.0, done.1).map_err(|e| e.to_string());
+        // Gone from the table first: a call that asks from now on starts
+        // a fresh lookup rather than taking this answer.
+        if let Some(flights) = lock(&FLIGHTS).as_mut() {
+            flights.remove(&done);
+        }
+        *lock(&put.answer) = Some(found);
+        put.answered.signal();
+        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+    });
+    if let Err(e) = started {
+        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+        return Err(e.to_string());
+    }
+    flights.insert(key, f.clone());
+    Ok(f)
+}
 
 /// The addresses `server` stands for, within the deadline. The system's
 /// resolver blocks, so it runs on a thread of its own, which the call
@@ -133,29 +187,10 @@ pub(crate) fn resolve(
     }
     let cannot =
         |why: String| ConnectError::Failed(format!("cannot resolve host '{}': {why}", server.host));
-    if LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_LOOKUPS {
-        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-        return Err(cannot(format!(
-            "{MAX_LOOKUPS} name lookups are waiting already (the resolver does not answer)"
-        )));
-    }
-    let answered = Arc::new(EventFd::new().map_err(|e| cannot(e.to_string()))?);
-    let answer: Arc<Answer> = Arc::default();
-    let (host, port) = (server.host.clone(), server.port);
-    let (tell, put) = (answered.clone(), answer.clone());
-    let started = threads::spawn("audiosock dns", move || {
-        let found = lookup(&host, port);
-        *lock(&put) = Some(found);
-        tell.signal();
-        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-    });
-    if let Err(e) = started {
-        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-        return Err(cannot(e.to_string()));
-    }
+    let flight = flight(&server.host, server.port, lookup).map_err(cannot)?;
     loop {
-        if let Some(found) = lock(&answer).take() {
-            return found.map_err(|e| cannot(e.to_string()));
+        if let Some(found) = lock(&flight.answer).as_ref() {
+            return found.clone().map_err(cannot);
         }
         if is_stopped() {
             return Err(ConnectError::Aborted);
@@ -168,7 +203,7 @@ pub(crate) fn resolve(
             )));
         }
         let mut fds = [
-            pollfd(answered.as_raw_fd(), libc::POLLIN),
+            pollfd(flight.answered.as_raw_fd(), libc::POLLIN),
             pollfd(stop_fd.as_raw_fd(), libc::POLLIN),
         ];
         poll(&mut fds, Some(deadline - now)).map_err(|e| cannot(format!("poll: {e}")))?;
@@ -597,6 +632,52 @@ mod tests {
             slow_lookup,
         );
         assert_eq!(r.ok(), Some(vec!["[::1]:9092".parse().unwrap()]));
+    }
+
+    static COUNTED: AtomicUsize = AtomicUsize::new(0);
+
+    fn counted_lookup(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        COUNTED.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(vec![SocketAddr::from(([127, 0, 0, 7], port))])
+    }
+
+    /// A hundred calls resuming at once on one fleet's name: one lookup,
+    /// every call its answer, none refused for the lookups' limit; a call
+    /// after the answer looks again.
+    #[test]
+    fn calls_asking_for_a_name_under_lookup_share_its_answer() {
+        let timeout = Duration::from_secs(5);
+        let calls: Vec<_> = (0..100)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let t0 = Instant::now();
+                    resolve(
+                        &server("shared.test"),
+                        (t0 + timeout, timeout),
+                        &no_stop().0,
+                        &|| false,
+                        counted_lookup,
+                    )
+                    .ok()
+                })
+            })
+            .collect();
+        let want = Some(vec![SocketAddr::from(([127, 0, 0, 7], 9092))]);
+        for call in calls {
+            assert_eq!(call.join().unwrap(), want);
+        }
+        assert_eq!(COUNTED.load(Ordering::SeqCst), 1);
+        let t0 = Instant::now();
+        let again = resolve(
+            &server("shared.test"),
+            (t0 + timeout, timeout),
+            &no_stop().0,
+            &|| false,
+            counted_lookup,
+        );
+        assert_eq!(again.ok(), want);
+        assert_eq!(COUNTED.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! name. An address whose connection just failed (refused, or silent while
 //! another answered) goes to the back of the line for [`AVOID_FOR`], so a
 //! dead server does not cost every call its share of the connect timeout;
-//! it is still tried when nothing else answers.
+//! it is still tried when nothing else answers, the one that failed most
+//! recently last.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -94,15 +95,20 @@ pub(crate) fn order(name: &str, mut addrs: Vec<SocketAddr>, now: Instant) -> Vec
             *turn = turn.wrapping_add(1);
             *used = now;
         }
-        let avoided = |a: &SocketAddr| {
+        let failed_at = |a: &SocketAddr| {
             fleet
                 .addresses
                 .get(a)
                 .and_then(|r| r.failed_at)
-                .is_some_and(|t| now.saturating_duration_since(t) < AVOID_FOR)
+                .filter(|t| now.saturating_duration_since(*t) < AVOID_FOR)
         };
-        // A stable partition: the rotation holds within each part.
-        let (mut good, bad): (Vec<_>, Vec<_>) = addrs.into_iter().partition(|a| !avoided(a));
+        // A stable partition: the rotation holds among the good. Among the
+        // avoided, the one that failed longest ago comes first: the one
+        // that failed just now (a stream's lost server) is the least
+        // likely to answer, and goes last.
+        let (mut good, mut bad): (Vec<_>, Vec<_>) =
+            addrs.into_iter().partition(|a| failed_at(a).is_none());
+        bad.sort_by_key(|a| failed_at(a));
         good.extend(bad);
         good
     })
@@ -241,5 +247,20 @@ mod tests {
             (view.connected, view.failed, view.avoided_for),
             (1, 1, None)
         );
+    }
+
+    #[test]
+    fn of_two_failed_addresses_the_one_that_failed_last_goes_last() {
+        // A stream's server dies while the fleet's other address is still
+        // avoided for an earlier failure: the other is tried first.
+        let name = "both-failed.test:3";
+        let all = addrs(&[8, 9], 3);
+        let t0 = Instant::now();
+        failed(all[1], t0);
+        failed(all[0], t0 + Duration::from_secs(5));
+        for _ in 0..4 {
+            let o = order(name, all.clone(), t0 + Duration::from_secs(6));
+            assert_eq!(o, [all[1], all[0]]);
+        }
     }
 }
