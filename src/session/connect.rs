@@ -11,7 +11,6 @@ use std::io;
 use std::mem;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -107,7 +106,6 @@ pub(crate) fn connect(
 /// a resolver that does not answer holds one until the system's own
 /// timeout, and a flood of calls must not turn that into thousands.
 const MAX_LOOKUPS: usize = 64;
-static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
 
 /// How a name becomes addresses (the system's resolver; tests give their own).
 pub(crate) type Lookup = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
@@ -123,10 +121,11 @@ struct Flight {
     answer: Mutex<Option<Result<Vec<SocketAddr>, String>>>,
 }
 
-/// Lookups under way by name and port. A call asking for one already
-/// under way waits for the same answer: a fleet's calls resuming at once
-/// ask for the same name by the hundred, and would otherwise each take one
-/// of [`MAX_LOOKUPS`] (the answer is not kept after it comes).
+/// Lookups under way by name and port, one thread each, at most
+/// [`MAX_LOOKUPS`]. A call asking for one already under way waits for the
+/// same answer: a fleet's calls resuming at once ask for the same name by
+/// the hundred, and would otherwise each take a lookup of their own (the
+/// answer is not kept after it comes).
 static FLIGHTS: Mutex<Option<Flights>> = Mutex::new(None);
 type Flights = HashMap<(String, u16), Arc<Flight>>;
 
@@ -138,21 +137,17 @@ fn flight(host: &str, port: u16, lookup: Lookup) -> Result<Arc<Flight>, String> 
     if let Some(f) = flights.get(&key) {
         return Ok(f.clone());
     }
-    if LOOKUPS.fetch_add(1, Ordering::AcqRel) >= MAX_LOOKUPS {
-        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
+    if flights.len() >= MAX_LOOKUPS {
         return Err(format!(
             "{MAX_LOOKUPS} name lookups are waiting already (the resolver does not answer)"
         ));
     }
     let f = Arc::new(Flight {
-        answered: EventFd::new().map_err(|e| {
-            LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-            e.to_string()
-        })?,
+        answered: EventFd::new().map_err(|e| e.to_string())?,
         answer: Mutex::new(None),
     });
     let (put, done) = (f.clone(), key.clone());
-    let started = threads::spawn("audiosock dns", move || {
+    threads::spawn("audiosock dns", move || {
         let found = lookup(&done.0, done.1).map_err(|e| e.to_string());
         // Gone from the table first: a call that asks from now on starts
         // a fresh lookup rather than taking this answer.
@@ -161,12 +156,8 @@ fn flight(host: &str, port: u16, lookup: Lookup) -> Result<Arc<Flight>, String> 
         }
         *lock(&put.answer) = Some(found);
         put.answered.signal();
-        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-    });
-    if let Err(e) = started {
-        LOOKUPS.fetch_sub(1, Ordering::AcqRel);
-        return Err(e.to_string());
-    }
+    })
+    .map_err(|e| e.to_string())?;
     flights.insert(key, f.clone());
     Ok(f)
 }
@@ -633,6 +624,8 @@ mod tests {
         );
         assert_eq!(r.ok(), Some(vec!["[::1]:9092".parse().unwrap()]));
     }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     static COUNTED: AtomicUsize = AtomicUsize::new(0);
 
